@@ -1,0 +1,169 @@
+//! Backup benchmark: wall time and peak memory of a first and a no-change backup of a
+//! synthetic tenant, side by side with a minimal client that only downloads the same
+//! pages from the same emulator. The ratio is the figure that matters: these machines
+//! are shared and noisy, and both sides of a ratio suffer the same noise.
+//!
+//! ```text
+//! cargo bench --bench backup -- --users 100000
+//! ```
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use futures_util::stream::{self, StreamExt};
+use idgit::catalog::{self, Shape};
+use idgit::emulator::{self, EmulatorConfig, Seed};
+use idgit::graph::{ClientOptions, Credential, GraphClient, Pager, Secret};
+
+const CONCURRENCY: usize = 8;
+
+fn main() {
+    let users = std::env::args()
+        .skip_while(|a| a != "--users")
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(20_000);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let generated = Instant::now();
+    // Graph's largest page; the default of 100 would measure the emulator, not idgit.
+    let config = EmulatorConfig {
+        seed: Seed::Large { users },
+        max_page_size: 999,
+        ..EmulatorConfig::default()
+    };
+    let handle = runtime
+        .block_on(emulator::start(config, ([127, 0, 0, 1], 0).into()))
+        .unwrap();
+    eprintln!(
+        "emulator: {users} users generated in {:.1}s",
+        generated.elapsed().as_secs_f64()
+    );
+
+    let envs = emulator::demo_credentials_env(&handle);
+    let credential = Credential::ClientSecret {
+        authority_host: handle.base_url().into(),
+        tenant_id: handle.tenant_id().into(),
+        client_id: handle.client_id().into(),
+        secret: Secret::new(handle.client_secret()),
+    };
+    let (download, requests) = runtime.block_on(download_only(handle.base_url(), credential));
+    eprintln!(
+        "download only: {requests} requests in {:.1}s",
+        download.as_secs_f64()
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("backup");
+    let first = run_backup(&repo, &envs);
+    let again = run_backup(&repo, &envs);
+    let objects = count_files(&repo);
+
+    println!("Backup of a synthetic tenant: --seed large --users {users} ({objects} objects, {requests} requests)\n");
+    println!("| run | wall time | peak memory (RSS) | time / download-only |");
+    println!("|---|---|---|---|");
+    println!(
+        "| download only (minimal client, same pages) | {:.1} s | - | 1.00 |",
+        download.as_secs_f64()
+    );
+    for (name, (wall, rss)) in [("first backup", first), ("no-change backup", again)] {
+        println!(
+            "| {name} | {:.1} s | {} MB | {:.2} |",
+            wall.as_secs_f64(),
+            rss / 1024,
+            wall.as_secs_f64() / download.as_secs_f64()
+        );
+    }
+    runtime.block_on(handle.shutdown());
+}
+
+/// Downloads every page idgit reads, with the same concurrency, and throws it away.
+async fn download_only(base_url: &str, credential: Credential) -> (Duration, u64) {
+    let options = ClientOptions {
+        graph_url: base_url.into(),
+        max_concurrency: CONCURRENCY,
+        ..ClientOptions::default()
+    };
+    let client = GraphClient::new(options, credential).unwrap();
+    client.sign_in().await.unwrap();
+    let started = Instant::now();
+    let kinds = catalog::KINDS.iter().map(|kind| {
+        let client = client.clone();
+        async move {
+            if let Shape::Singleton { .. } = kind.shape {
+                client.get_json(&kind.list_url()).await.unwrap();
+                return;
+            }
+            let mut pages = Pager::new(client.url(&kind.list_url()));
+            while let Some(url) = pages.next_url().unwrap() {
+                let page = client.get_page(&url).await.unwrap();
+                let ids: Vec<String> = page
+                    .items
+                    .iter()
+                    .filter_map(|o| o.get("id")?.as_str().map(str::to_string))
+                    .collect();
+                stream::iter(ids)
+                    .map(|id| {
+                        let client = client.clone();
+                        async move {
+                            for rel in kind.relationships {
+                                let url = format!(
+                                    "{}/{id}/{}?$select={}",
+                                    kind.graph_path(),
+                                    rel.segment,
+                                    rel.item.select()
+                                );
+                                client.get_all(&url).await.unwrap();
+                            }
+                        }
+                    })
+                    .buffered(CONCURRENCY)
+                    .collect::<Vec<()>>()
+                    .await;
+                pages.advance(page.next_link);
+            }
+        }
+    });
+    futures_util::future::join_all(kinds).await;
+    (started.elapsed(), client.request_count())
+}
+
+/// Runs `idgit backup` as a child process; returns its wall time and peak RSS in KiB.
+fn run_backup(repo: &std::path::Path, envs: &[(String, String)]) -> (Duration, i64) {
+    let started = Instant::now();
+    let child = Command::new(env!("CARGO_BIN_EXE_idgit"))
+        .args(["backup", "--quiet", "--repo"])
+        .arg(repo)
+        .envs(envs.iter().map(|(k, v)| (k, v)))
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .spawn()
+        .unwrap();
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value for wait4 to overwrite.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child; std never reaps it because we never call wait().
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as libc::pid_t);
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "idgit backup failed"
+    );
+    (started.elapsed(), usage.ru_maxrss)
+}
+
+fn count_files(repo: &std::path::Path) -> usize {
+    let repo = git2::Repository::open(repo).unwrap();
+    let tree = repo.head().unwrap().peel_to_tree().unwrap();
+    let mut count = 0;
+    tree.walk(git2::TreeWalkMode::PreOrder, |_, entry| {
+        if entry.kind() == Some(git2::ObjectType::Blob) {
+            count += 1;
+        }
+        git2::TreeWalkResult::Ok
+    })
+    .unwrap();
+    count
+}

@@ -1,0 +1,58 @@
+//! The command line: global flags, the command enum, and the one dispatch `match`.
+
+use clap::{Parser, Subcommand};
+
+use crate::commands::{backup, demo, emulator};
+use crate::error::{Outcome, UserError};
+use crate::output::Printer;
+
+/// Keep a Microsoft Entra ID tenant's configuration as code in Git.
+///
+/// Exit status: 0 success, 1 error, 2 changes found (where that is the question asked).
+/// Connection settings come from flags, idgit.yaml and the environment (AZURE_TENANT_ID,
+/// AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_AUTHORITY_HOST, IDGIT_GRAPH_URL,
+/// IDGIT_ACCESS_TOKEN), in that order.
+#[derive(Debug, Parser)]
+#[command(
+    name = "idgit",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// More log output on stderr (-v info, -vv debug); RUST_LOG overrides.
+    #[arg(long, short = 'v', action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Only errors on stderr; no progress.
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Backup(backup::BackupArgs),
+    Emulator(emulator::EmulatorArgs),
+    Demo(demo::DemoArgs),
+}
+
+impl Command {
+    fn format(&self) -> crate::output::Format {
+        match self {
+            Command::Backup(args) => args.format,
+            Command::Emulator(_) | Command::Demo(_) => crate::output::Format::Text,
+        }
+    }
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> Result<Outcome, (Printer, UserError)> {
+    let printer = Printer::new(cli.command.format(), cli.quiet);
+    let result = match cli.command {
+        Command::Backup(args) => backup::run(args, &printer).await,
+        Command::Emulator(args) => emulator::run(args, &printer).await,
+        Command::Demo(args) => demo::run(args, &printer).await,
+    };
+    result.map_err(|error| (printer, error))
+}

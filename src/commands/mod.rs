@@ -1,0 +1,6 @@
+//! One module per command: its clap arguments (whose doc comments are the `--help`
+//! text) and its `run` function.
+
+pub mod backup;
+pub mod demo;
+pub mod emulator;

@@ -1,0 +1,358 @@
+//! The Entra token endpoint (client credentials) and bearer-token checks.
+//!
+//! Tokens are opaque strings the emulator remembers. Permissions are not baked into tokens:
+//! they are looked up when a Graph request arrives, so `set_permissions` also affects tokens
+//! issued earlier. That is stricter than Entra (whose tokens carry their roles until they
+//! expire) and lets a test revoke a permission without waiting for a new token.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+
+use super::error::GraphError;
+use super::json::{Node, ObjectBuilder};
+use super::odata;
+use super::rng::{mix, Rng, NOW_AAD};
+
+/// The tenant and the app registration that may sign in to it.
+#[derive(Debug, Clone)]
+pub(crate) struct Identity {
+    pub(crate) tenant_id: String,
+    pub(crate) domain: String,
+    pub(crate) org_name: String,
+    pub(crate) client_id: String,
+    pub(crate) client_secret: String,
+}
+
+pub(crate) struct Auth {
+    pub(crate) identity: Identity,
+    permissions: Mutex<Vec<String>>,
+    tokens: Mutex<HashSet<String>>,
+    issued: AtomicU64,
+}
+
+impl Auth {
+    pub(crate) fn new(identity: Identity, permissions: Vec<String>) -> Auth {
+        Auth {
+            identity,
+            permissions: Mutex::new(permissions),
+            tokens: Mutex::new(HashSet::new()),
+            issued: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn set_permissions(&self, perms: &[&str]) {
+        let mut granted = self
+            .permissions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        *granted = perms.iter().map(|p| p.to_string()).collect();
+    }
+
+    /// Checks the `Authorization: Bearer` header of a Graph request.
+    pub(crate) fn authenticate(&self, headers: &HeaderMap) -> Result<(), GraphError> {
+        let value = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .trim();
+        let bearer = value
+            .split_once(' ')
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim());
+        match bearer {
+            _ if value.is_empty() => Err(GraphError::unauthorized("Access token is empty.")),
+            Some("") => Err(GraphError::unauthorized("Access token is empty.")),
+            Some(token) if self.knows(token) => Ok(()),
+            _ => Err(GraphError::unauthorized(
+                "CompactToken parsing failed with error code: 80049217",
+            )),
+        }
+    }
+
+    fn knows(&self, token: &str) -> bool {
+        self.tokens
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(token)
+    }
+
+    /// Passes when any granted permission satisfies any of `accepted`.
+    pub(crate) fn require(&self, accepted: &[&str]) -> Result<(), GraphError> {
+        let granted = self
+            .permissions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let ok = granted
+            .iter()
+            .any(|g| accepted.iter().any(|a| implies(g, a)));
+        if ok {
+            Ok(())
+        } else {
+            Err(GraphError::forbidden())
+        }
+    }
+
+    fn issue_token(&self) -> String {
+        let n = self.issued.fetch_add(1, Ordering::Relaxed);
+        let mut rng = Rng::new(mix(n ^ 0x7043_4B45_4E53_414C));
+        let token = format!("emu.{}", URL_SAFE_NO_PAD.encode(rng.bytes::<32>()));
+        self.tokens
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(token.clone());
+        token
+    }
+
+    /// `POST /{tenant}/oauth2/v2.0/token`, client-credentials grant with a client secret.
+    pub(crate) fn token_endpoint(
+        &self,
+        tenant: &str,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Response {
+        match self.check_token_request(tenant, headers, body) {
+            Ok(()) => {
+                let body = ObjectBuilder::new()
+                    .field("token_type", Node::string("Bearer"))
+                    .field("expires_in", Node::Owned(3599.into()))
+                    .field("ext_expires_in", Node::Owned(3599.into()))
+                    .field("access_token", Node::string(self.issue_token()))
+                    .build();
+                json_response(StatusCode::OK, &body)
+            }
+            Err(err) => {
+                let n = self.issued.fetch_add(1, Ordering::Relaxed);
+                err.into_response(n)
+            }
+        }
+    }
+
+    fn check_token_request(
+        &self,
+        tenant: &str,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<(), AadError> {
+        let id = &self.identity;
+        if !tenant.eq_ignore_ascii_case(&id.tenant_id) && !tenant.eq_ignore_ascii_case(&id.domain) {
+            return Err(AadError::unknown_tenant(tenant));
+        }
+        let form = Form::parse(body, headers);
+        let grant = form.required("grant_type")?;
+        if grant != "client_credentials" {
+            return Err(AadError::new(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                70003,
+                format!("The app requested an unsupported grant type '{grant}'."),
+            ));
+        }
+        let client_id = form.required("client_id")?;
+        let scope = form.required("scope")?;
+        if scope.split(' ').count() != 1 || !scope.ends_with("/.default") {
+            return Err(AadError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_scope",
+                70011,
+                format!("The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid. The scope {scope} is not valid."),
+            ));
+        }
+        if !client_id.eq_ignore_ascii_case(&id.client_id) {
+            return Err(AadError::new(
+                StatusCode::BAD_REQUEST,
+                "unauthorized_client",
+                700016,
+                format!("Application with identifier '{client_id}' was not found in the directory '{}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.", id.org_name),
+            ));
+        }
+        self.check_secret(&form, client_id)
+    }
+
+    fn check_secret(&self, form: &Form, client_id: &str) -> Result<(), AadError> {
+        match form.get("client_secret") {
+            Some(secret) if secret == self.identity.client_secret => Ok(()),
+            Some(_) => Err(AadError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                7000215,
+                format!("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'."),
+            )),
+            // The emulator's app has no certificate or federated credential registered, so any
+            // assertion fails the way an unregistered certificate does in Entra.
+            None if form.get("client_assertion").is_some() => Err(AadError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                700027,
+                "The certificate with identifier used to sign the client assertion is not registered on application.".to_string(),
+            )),
+            None => Err(AadError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                7000218,
+                "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.".to_string(),
+            )),
+        }
+    }
+}
+
+/// `X.ReadWrite.Y` grants what `X.Read.Y` grants; names compare case-insensitively.
+fn implies(granted: &str, required: &str) -> bool {
+    granted.eq_ignore_ascii_case(required)
+        || granted
+            .to_ascii_lowercase()
+            .replace(".readwrite.", ".read.")
+            == required.to_ascii_lowercase()
+}
+
+/// The form body, with HTTP Basic client credentials (RFC 6749 §2.3.1) filled in when the body
+/// does not carry them.
+struct Form(HashMap<String, String>);
+
+impl Form {
+    fn parse(body: &[u8], headers: &HeaderMap) -> Form {
+        let text = String::from_utf8_lossy(body);
+        let mut fields: HashMap<String, String> = HashMap::new();
+        for (k, v) in odata::pairs(&text) {
+            fields.entry(k).or_insert(v);
+        }
+        if let Some((id, secret)) = basic_credentials(headers) {
+            fields.entry("client_id".into()).or_insert(id);
+            fields.entry("client_secret".into()).or_insert(secret);
+        }
+        Form(fields)
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    fn required(&self, name: &str) -> Result<&str, AadError> {
+        self.get(name).ok_or_else(|| {
+            AadError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                900144,
+                format!("The request body must contain the following parameter: '{name}'."),
+            )
+        })
+    }
+}
+
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    Some((odata::decode(id, true), odata::decode(secret, true)))
+}
+
+/// An Entra sign-in error (GRAPH-NOTES §4.1).
+#[derive(Debug)]
+struct AadError {
+    status: StatusCode,
+    error: &'static str,
+    code: u32,
+    message: String,
+}
+
+impl AadError {
+    fn new(status: StatusCode, error: &'static str, code: u32, message: String) -> Self {
+        AadError {
+            status,
+            error,
+            code,
+            message,
+        }
+    }
+
+    fn unknown_tenant(tenant: &str) -> Self {
+        let guid_like = uuid::Uuid::parse_str(tenant).is_ok();
+        if !guid_like && !tenant.contains('.') {
+            return Self::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                900023,
+                format!("Specified tenant identifier '{tenant}' is neither a valid DNS name, nor a valid external domain."),
+            );
+        }
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            90002,
+            format!("Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant."),
+        )
+    }
+
+    fn into_response(self, n: u64) -> Response {
+        let mut rng = Rng::new(mix(n ^ 0x5452_4143_4549_4453));
+        let trace_id = rng.guid();
+        let correlation_id = rng.guid();
+        let description = format!(
+            "AADSTS{}: {}\r\nTrace ID: {trace_id}\r\nCorrelation ID: {correlation_id}\r\nTimestamp: {NOW_AAD}",
+            self.code, self.message
+        );
+        let body = ObjectBuilder::new()
+            .field("error", Node::string(self.error))
+            .field("error_description", Node::string(description))
+            .field("error_codes", Node::Owned(serde_json::json!([self.code])))
+            .field("timestamp", Node::string(NOW_AAD))
+            .field("trace_id", Node::string(trace_id))
+            .field("correlation_id", Node::string(correlation_id))
+            .field(
+                "error_uri",
+                Node::string(format!(
+                    "https://login.microsoftonline.com/error?code={}",
+                    self.code
+                )),
+            )
+            .build();
+        json_response(self.status, &body)
+    }
+}
+
+fn json_response(status: StatusCode, body: &Node<'_>) -> Response {
+    match body.to_vec() {
+        Ok(bytes) => {
+            let mut response = (status, bytes).into_response();
+            let headers = response.headers_mut();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json; charset=utf-8"),
+            );
+            headers.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("no-store, no-cache"),
+            );
+            response
+        }
+        Err(err) => {
+            tracing::error!(%err, "token response did not serialise");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::implies;
+
+    #[test]
+    fn read_write_implies_read() {
+        assert!(implies("User.ReadWrite.All", "User.Read.All"));
+        assert!(implies("user.read.all", "User.Read.All"));
+        assert!(!implies("User.Read.All", "User.ReadWrite.All"));
+        assert!(!implies("Group.Read.All", "User.Read.All"));
+    }
+}

@@ -1,0 +1,607 @@
+//! Graph v1.0 read routes: URL → [`Route`] → JSON body.
+//!
+//! Request handling order follows the real service: authentication (401) is checked by the
+//! caller, then the URL must resolve (400), then the app needs a permission for the resource
+//! (403), then query options are validated (400/501), and only then are objects looked up
+//! (404).
+
+use std::collections::BTreeSet;
+use std::ops::Bound;
+
+use serde_json::Value;
+
+use super::auth::Auth;
+use super::error::GraphError;
+use super::json::{Node, ObjectBuilder};
+use super::odata::{self, Query};
+use super::render::{self, Props, Shape};
+use super::schema::{schema, TypeInfo};
+use super::store::{Kind, Tenant};
+
+/// Users properties that live outside the directory: Graph refuses them on the collection.
+const USER_SINGLE_ONLY: &[&str] = &[
+    "aboutMe",
+    "birthday",
+    "hireDate",
+    "interests",
+    "mySite",
+    "pastProjects",
+    "preferredName",
+    "responsibilities",
+    "schools",
+    "skills",
+    "mailboxSettings",
+];
+
+/// Graph's page-size ceiling for users when `signInActivity` is selected.
+const SIGN_IN_ACTIVITY_MAX_PAGE: usize = 500;
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Route {
+    List(Kind),
+    Get(Kind, String),
+    /// Members or owners: lists of directory objects.
+    Related(Relation, String),
+    AppRoleAssignedTo(String),
+    AuthenticationMethodsPolicy,
+    AuthorizationPolicy,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Relation {
+    GroupMembers,
+    GroupOwners,
+    AppOwners,
+    SpOwners,
+}
+
+impl Relation {
+    fn parent(self) -> Kind {
+        match self {
+            Relation::GroupMembers | Relation::GroupOwners => Kind::Groups,
+            Relation::AppOwners => Kind::Applications,
+            Relation::SpOwners => Kind::ServicePrincipals,
+        }
+    }
+}
+
+/// The route for `/{kind}/{id}/{segment}`, if Graph has that navigation and we serve it.
+fn navigation(kind: Kind, id: &str, segment: &str) -> Option<Route> {
+    let relation = match (kind, segment.to_ascii_lowercase().as_str()) {
+        (Kind::Groups, "members") => Relation::GroupMembers,
+        (Kind::Groups, "owners") => Relation::GroupOwners,
+        (Kind::Applications, "owners") => Relation::AppOwners,
+        (Kind::ServicePrincipals, "owners") => Relation::SpOwners,
+        (Kind::ServicePrincipals, "approleassignedto") => {
+            return Some(Route::AppRoleAssignedTo(id.to_string()))
+        }
+        _ => return None,
+    };
+    Some(Route::Related(relation, id.to_string()))
+}
+
+impl Route {
+    /// Resolves the path below `/v1.0/` (already split and percent-decoded).
+    pub(crate) fn parse(segments: &[String]) -> Result<Route, GraphError> {
+        let lower: Vec<String> = segments.iter().map(|s| s.to_ascii_lowercase()).collect();
+        let names: Vec<&str> = lower.iter().map(String::as_str).collect();
+        let (kind, rest) = match names.as_slice() {
+            [] => return Err(GraphError::bad_request("Invalid request.")),
+            ["policies", "authenticationmethodspolicy"] => {
+                return Ok(Route::AuthenticationMethodsPolicy)
+            }
+            ["policies", "authorizationpolicy"] => return Ok(Route::AuthorizationPolicy),
+            ["identity", "conditionalaccess", "policies", ..] => {
+                (Kind::ConditionalAccessPolicies, 3)
+            }
+            ["identity", "conditionalaccess", "namedlocations", ..] => (Kind::NamedLocations, 3),
+            [first, ..] => match directory_kind(first) {
+                Some(kind) => (kind, 1),
+                None => return Err(unknown_at(segments, names.as_slice())),
+            },
+        };
+        match &segments[rest..] {
+            [] => Ok(Route::List(kind)),
+            [id] => Ok(Route::Get(kind, id.clone())),
+            [id, segment] => {
+                navigation(kind, id, segment).ok_or_else(|| GraphError::unknown_segment(segment))
+            }
+            [_, _, extra, ..] => Err(GraphError::unknown_segment(extra)),
+        }
+    }
+
+    /// Application permissions that allow reading the route (any one suffices; the
+    /// `ReadWrite` variants imply the read ones).
+    pub(crate) fn accepted_permissions(&self) -> &'static [&'static str] {
+        let kind = match self {
+            Route::List(kind) | Route::Get(kind, _) => *kind,
+            Route::Related(relation, _) => relation.parent(),
+            Route::AppRoleAssignedTo(_) => Kind::ServicePrincipals,
+            Route::AuthenticationMethodsPolicy => {
+                return &["Policy.Read.All", "Policy.ReadWrite.AuthenticationMethod"]
+            }
+            Route::AuthorizationPolicy => {
+                return &["Policy.Read.All", "Policy.ReadWrite.Authorization"]
+            }
+        };
+        match kind {
+            Kind::Users => &["User.Read.All", "Directory.Read.All"],
+            Kind::Groups => &[
+                "Group.Read.All",
+                "GroupMember.Read.All",
+                "Directory.Read.All",
+            ],
+            Kind::Applications | Kind::ServicePrincipals => {
+                &["Application.Read.All", "Directory.Read.All"]
+            }
+            Kind::ConditionalAccessPolicies | Kind::NamedLocations => {
+                &["Policy.Read.All", "Policy.ReadWrite.ConditionalAccess"]
+            }
+        }
+    }
+}
+
+fn directory_kind(segment: &str) -> Option<Kind> {
+    [
+        Kind::Users,
+        Kind::Groups,
+        Kind::Applications,
+        Kind::ServicePrincipals,
+    ]
+    .into_iter()
+    .find(|k| k.name().eq_ignore_ascii_case(segment))
+}
+
+/// The 400 for a path that does not resolve, naming the first segment that does not.
+fn unknown_at(segments: &[String], lower: &[&str]) -> GraphError {
+    let known_prefix = match lower {
+        ["identity", "conditionalaccess", ..] => 2,
+        ["identity", ..] | ["policies", ..] => 1,
+        _ => 0,
+    };
+    let segment = segments
+        .get(known_prefix)
+        .or(segments.last())
+        .map(String::as_str)
+        .unwrap_or_default();
+    GraphError::unknown_segment(segment)
+}
+
+/// Everything a handler needs to know about the request besides the tenant.
+pub(crate) struct Request<'r> {
+    pub(crate) base_url: &'r str,
+    /// The path as the client sent it (still percent-encoded), for `@odata.nextLink`.
+    pub(crate) raw_path: &'r str,
+    pub(crate) raw_query: Option<&'r str>,
+    pub(crate) query: Query,
+    pub(crate) default_page_size: usize,
+    pub(crate) max_page_size: usize,
+    /// The `ConsistencyLevel: eventual` header that advanced queries (`$count`) need.
+    pub(crate) eventual: bool,
+    /// Fault injection: point `@odata.nextLink` at this very page.
+    pub(crate) loop_next_link: bool,
+}
+
+pub(crate) fn handle(
+    route: &Route,
+    req: &Request<'_>,
+    tenant: &Tenant,
+    auth: &Auth,
+) -> Result<Vec<u8>, GraphError> {
+    let body = match route {
+        Route::List(kind) => list(*kind, req, tenant, auth)?,
+        Route::Get(kind, id) => get(*kind, id, req, tenant, auth)?,
+        Route::Related(relation, id) => related(*relation, id, req, tenant)?,
+        Route::AppRoleAssignedTo(id) => app_role_assigned_to(id, req, tenant)?,
+        Route::AuthenticationMethodsPolicy => {
+            if let Some(option) = req.query.present.first() {
+                return Err(disallowed_option(option));
+            }
+            render::auth_methods_policy(&tenant.auth_methods_policy, req.base_url)
+        }
+        Route::AuthorizationPolicy => authorization_policy(req, tenant)?,
+    };
+    body.to_vec().map_err(|err| {
+        tracing::error!(%err, "response did not serialise");
+        GraphError::from_status(500, None)
+    })
+}
+
+fn list<'t>(
+    kind: Kind,
+    req: &Request<'_>,
+    tenant: &'t Tenant,
+    auth: &Auth,
+) -> Result<Node<'t>, GraphError> {
+    check_collection_options(req, kind.is_directory_object())?;
+    let select = select_for(kind, &req.query, auth, true)?;
+    let shape = shape_for(kind, select.as_deref());
+    let objects = tenant.objects(kind);
+    let skip = match (&req.query.after, req.query.skip) {
+        (None, Some(n)) => n,
+        _ => 0,
+    };
+    let items = after(objects, req.query.after.as_deref())
+        .skip(skip)
+        .map(|(id, v)| (id.as_str(), render::entity(kind.type_name(), v, shape)));
+    let mut size = page_size(req);
+    if select
+        .as_ref()
+        .is_some_and(|s| s.iter().any(|p| p == "signInActivity"))
+    {
+        size = size.min(SIGN_IN_ACTIVITY_MAX_PAGE);
+    }
+    let page = Page::take(items, size);
+    let context = context_url(req, kind.path(), select.as_deref(), "");
+    Ok(page.envelope(req, context, Some(objects.len())))
+}
+
+fn get<'t>(
+    kind: Kind,
+    id: &str,
+    req: &Request<'_>,
+    tenant: &'t Tenant,
+    auth: &Auth,
+) -> Result<Node<'t>, GraphError> {
+    if let Some(option) = req.query.first_option_except(&["$select"]) {
+        return Err(GraphError::odata_bad_request(format!(
+            "Query option '{option}' is not allowed on a single entity."
+        )));
+    }
+    let select = select_for(kind, &req.query, auth, false)?;
+    let stored = lookup(kind, id, tenant)?;
+    let shape = shape_for(kind, select.as_deref());
+    let context = context_url(req, kind.path(), select.as_deref(), "/$entity");
+    Ok(with_context(
+        context,
+        render::entity(kind.type_name(), stored, shape),
+    ))
+}
+
+fn lookup<'t>(kind: Kind, id: &str, tenant: &'t Tenant) -> Result<&'t Value, GraphError> {
+    if kind == Kind::Users {
+        return tenant
+            .user_by_key(id)
+            .map(|(_, v)| v)
+            .ok_or_else(|| GraphError::not_found(id));
+    }
+    if kind.is_directory_object() && uuid::Uuid::parse_str(id).is_err() {
+        return Err(GraphError::invalid_object_id(id));
+    }
+    tenant
+        .objects(kind)
+        .get(&id.to_ascii_lowercase())
+        .ok_or_else(|| GraphError::not_found(id))
+}
+
+fn related<'t>(
+    relation: Relation,
+    id: &str,
+    req: &Request<'_>,
+    tenant: &'t Tenant,
+) -> Result<Node<'t>, GraphError> {
+    check_collection_options(req, true)?;
+    let types = [
+        "user",
+        "group",
+        "servicePrincipal",
+        "application",
+        "directoryObject",
+    ];
+    let select = resolve(&req.query, &types, "directoryObject")?;
+    let parent_id = lookup_parent(relation.parent(), id, tenant)?;
+    let ids: &BTreeSet<String> = match relation {
+        Relation::GroupMembers => tenant.group_members.get(&parent_id),
+        Relation::GroupOwners => tenant.group_owners.get(&parent_id),
+        Relation::AppOwners => tenant.app_owners.get(&parent_id),
+        Relation::SpOwners => tenant.sp_owners.get(&parent_id),
+    }
+    .unwrap_or(&EMPTY);
+    let resolved = |after: Option<&str>| {
+        let start = after.map_or(Bound::Unbounded, Bound::Excluded);
+        ids.range::<str, _>((start, Bound::Unbounded))
+            .filter_map(|id| {
+                tenant
+                    .directory_object(id)
+                    .map(|(t, v)| (id.as_str(), t, v))
+            })
+    };
+    let items = resolved(req.query.after.as_deref()).map(|(id, type_name, v)| {
+        let shape = Shape {
+            odata_type: true,
+            ..shape_for_type(type_name, select.as_deref())
+        };
+        (id, render::entity(type_name, v, shape))
+    });
+    let page = Page::take(items, page_size(req));
+    let total = resolved(None).count();
+    let context = context_url(req, "directoryObjects", select.as_deref(), "");
+    Ok(page.envelope(req, context, Some(total)))
+}
+
+static EMPTY: BTreeSet<String> = BTreeSet::new();
+
+fn app_role_assigned_to<'t>(
+    id: &str,
+    req: &Request<'_>,
+    tenant: &'t Tenant,
+) -> Result<Node<'t>, GraphError> {
+    check_collection_options(req, true)?;
+    let select = resolve(&req.query, &["appRoleAssignment"], "appRoleAssignment")?;
+    let parent_id = lookup_parent(Kind::ServicePrincipals, id, tenant)?;
+    let mut assignments: Vec<(&str, &Value)> = tenant
+        .app_role_assigned_to
+        .get(&parent_id)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|a| a.get("id").and_then(Value::as_str).map(|id| (id, a)))
+        .collect();
+    assignments.sort_by(|a, b| a.0.cmp(b.0));
+    let total = assignments.len();
+    let shape = shape_for_type("appRoleAssignment", select.as_deref());
+    let after = req.query.after.as_deref();
+    let items = assignments
+        .into_iter()
+        .filter(|(aid, _)| after.is_none_or(|last| *aid > last))
+        .map(|(aid, v)| (aid, render::entity("appRoleAssignment", v, shape)));
+    let page = Page::take(items, page_size(req));
+    let path = format!("servicePrincipals('{id}')/appRoleAssignedTo");
+    let context = context_url(req, &path, select.as_deref(), "");
+    Ok(page.envelope(req, context, Some(total)))
+}
+
+fn lookup_parent(kind: Kind, id: &str, tenant: &Tenant) -> Result<String, GraphError> {
+    lookup(kind, id, tenant)?;
+    Ok(id.to_ascii_lowercase())
+}
+
+fn authorization_policy<'t>(req: &Request<'_>, tenant: &'t Tenant) -> Result<Node<'t>, GraphError> {
+    if let Some(option) = req.query.first_option_except(&["$select"]) {
+        return Err(disallowed_option(option));
+    }
+    let select = resolve(&req.query, &["authorizationPolicy"], "authorizationPolicy")?;
+    let shape = shape_for_type("authorizationPolicy", select.as_deref());
+    let context = context_url(
+        req,
+        "policies/authorizationPolicy",
+        select.as_deref(),
+        "/$entity",
+    );
+    let entity = render::entity("authorizationPolicy", &tenant.authorization_policy, shape);
+    Ok(with_context(context, entity))
+}
+
+/// The OData web API's refusal of a query option a route does not enable.
+fn disallowed_option(option: &str) -> GraphError {
+    let name = option.trim_start_matches('$');
+    let mut pascal = name.to_string();
+    if let Some(first) = pascal.get_mut(..1) {
+        first.make_ascii_uppercase();
+    }
+    GraphError::odata_bad_request(format!(
+        "The query specified in the URI is not valid. Query option '{pascal}' is not allowed. To allow it, set the 'AllowedQueryOptions' property on EnableQueryAttribute or QueryValidationSettings."
+    ))
+}
+
+/// Options valid on collections; `$skip` and a plain `$count` are refused on directory
+/// objects, as the directory does.
+fn check_collection_options(req: &Request<'_>, directory: bool) -> Result<(), GraphError> {
+    if directory && req.query.skip.is_some() {
+        return Err(GraphError::bad_request(
+            "'$skip' is not supported by the service.",
+        ));
+    }
+    if directory && req.query.count && !req.eventual {
+        return Err(GraphError::bad_request(
+            "$count is not currently supported.",
+        ));
+    }
+    Ok(())
+}
+
+/// `$select` for a top-level collection or entity, with the users-only rules: the
+/// collection refuses non-directory properties (501) and `signInActivity` needs
+/// `AuditLog.Read.All` (403).
+fn select_for(
+    kind: Kind,
+    query: &Query,
+    auth: &Auth,
+    collection: bool,
+) -> Result<Option<Vec<String>>, GraphError> {
+    let types = match kind {
+        Kind::NamedLocations => vec!["namedLocation", "ipNamedLocation", "countryNamedLocation"],
+        other => vec![other.type_name()],
+    };
+    let select = resolve(query, &types, kind.type_name())?;
+    let Some(names) = select.as_deref().filter(|_| kind == Kind::Users) else {
+        return Ok(select);
+    };
+    if collection && names.iter().any(|n| USER_SINGLE_ONLY.contains(&n.as_str())) {
+        return Err(GraphError::not_implemented(
+            "This operation target is not yet supported.",
+        ));
+    }
+    if names.iter().any(|n| n == "signInActivity") {
+        auth.require(&["AuditLog.Read.All"])?;
+    }
+    Ok(select)
+}
+
+fn resolve(
+    query: &Query,
+    type_names: &[&str],
+    label: &str,
+) -> Result<Option<Vec<String>>, GraphError> {
+    let Some(names) = &query.select else {
+        return Ok(None);
+    };
+    let types: Vec<&TypeInfo> = type_names.iter().filter_map(|t| schema().get(t)).collect();
+    odata::resolve_select(names, &types, &format!("microsoft.graph.{label}")).map(Some)
+}
+
+fn shape_for(kind: Kind, select: Option<&[String]>) -> Shape<'_> {
+    Shape {
+        odata_type: kind == Kind::NamedLocations,
+        ..shape_for_type(kind.type_name(), select)
+    }
+}
+
+fn shape_for_type<'q>(type_name: &str, select: Option<&'q [String]>) -> Shape<'q> {
+    let selected_keys = select.is_some_and(|s| s.iter().any(|p| p == "keyCredentials"));
+    Shape {
+        props: select.map_or(Props::Default, Props::Selected),
+        odata_type: false,
+        hide_key_blobs: type_name == "application" && !selected_keys,
+    }
+}
+
+fn page_size(req: &Request<'_>) -> usize {
+    let wanted = req.query.top.unwrap_or(req.default_page_size);
+    wanted.min(req.max_page_size).max(1)
+}
+
+fn after<'m>(
+    objects: &'m std::collections::BTreeMap<String, Value>,
+    last: Option<&str>,
+) -> impl Iterator<Item = (&'m String, &'m Value)> {
+    let start = last.map_or(Bound::Unbounded, Bound::Excluded);
+    objects.range::<str, _>((start, Bound::Unbounded))
+}
+
+/// `{base}/v1.0/$metadata#users(displayName,id)/$entity`.
+fn context_url(req: &Request<'_>, path: &str, select: Option<&[String]>, suffix: &str) -> String {
+    let projection = select
+        .map(|s| format!("({})", s.join(",")))
+        .unwrap_or_default();
+    format!("{}/v1.0/$metadata#{path}{projection}{suffix}", req.base_url)
+}
+
+fn with_context(context: String, entity: Node<'_>) -> Node<'_> {
+    let mut out = ObjectBuilder::new().field("@odata.context", Node::string(context));
+    if let Node::Object(fields) = entity {
+        for (k, v) in fields {
+            out.push(k, v);
+        }
+    }
+    out.build()
+}
+
+/// One page of a collection, cut from an id-ordered iterator.
+struct Page<'a> {
+    items: Vec<Node<'a>>,
+    /// The id of the last item served, when more items follow.
+    resume_after: Option<String>,
+}
+
+impl<'a> Page<'a> {
+    fn take<I>(mut items: I, size: usize) -> Page<'a>
+    where
+        I: Iterator<Item = (&'a str, Node<'a>)>,
+    {
+        let mut page = Vec::with_capacity(size.min(1000));
+        let mut last = None;
+        for (id, node) in items.by_ref().take(size) {
+            page.push(node);
+            last = Some(id);
+        }
+        let more = items.next().is_some();
+        Page {
+            items: page,
+            resume_after: last.filter(|_| more).map(String::from),
+        }
+    }
+
+    /// `@odata.context`, `@odata.count` (first page only), `@odata.nextLink`, `value`.
+    fn envelope(self, req: &Request<'_>, context: String, total: Option<usize>) -> Node<'a> {
+        let mut out = ObjectBuilder::new().field("@odata.context", Node::string(context));
+        if req.query.count && req.query.after.is_none() {
+            if let Some(total) = total {
+                out.push("@odata.count", Node::Owned(total.into()));
+            }
+        }
+        let next = if req.loop_next_link {
+            Some(self_link(req))
+        } else {
+            self.resume_after.map(|last| next_link(req, &last))
+        };
+        if let Some(link) = next {
+            out.push("@odata.nextLink", Node::string(link));
+        }
+        out.push("value", Node::Array(self.items));
+        out.build()
+    }
+}
+
+/// The request's own URL, absolute.
+fn self_link(req: &Request<'_>) -> String {
+    match req.raw_query {
+        Some(q) => format!("{}{}?{q}", req.base_url, req.raw_path),
+        None => format!("{}{}", req.base_url, req.raw_path),
+    }
+}
+
+/// The original URL with every query option kept as sent, and the skiptoken replaced.
+fn next_link(req: &Request<'_>, last_id: &str) -> String {
+    let mut parts: Vec<&str> = req
+        .raw_query
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .filter(|p| {
+            let name = odata::decode(p.split('=').next().unwrap_or(""), true);
+            !name.eq_ignore_ascii_case("$skiptoken")
+        })
+        .collect();
+    let token = format!("$skiptoken={}", odata::encode_skiptoken(last_id));
+    parts.push(&token);
+    format!("{}{}?{}", req.base_url, req.raw_path, parts.join("&"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(path: &str) -> Result<Route, GraphError> {
+        let segments: Vec<String> = path.split('/').map(String::from).collect();
+        Route::parse(&segments)
+    }
+
+    #[test]
+    fn resolves_known_routes_case_insensitively() {
+        assert_eq!(parse("Users").ok(), Some(Route::List(Kind::Users)));
+        assert_eq!(
+            parse("identity/conditionalAccess/namedLocations/x").ok(),
+            Some(Route::Get(Kind::NamedLocations, "x".into()))
+        );
+        assert_eq!(
+            parse("servicePrincipals/a/appRoleAssignedTo").ok(),
+            Some(Route::AppRoleAssignedTo("a".into()))
+        );
+        assert_eq!(
+            parse("policies/authorizationPolicy").ok(),
+            Some(Route::AuthorizationPolicy)
+        );
+    }
+
+    #[test]
+    fn names_the_segment_that_does_not_resolve() {
+        let msg = |p: &str| parse(p).err().map(|e| e.message);
+        assert_eq!(
+            msg("widgets").as_deref(),
+            Some("Resource not found for the segment 'widgets'.")
+        );
+        assert_eq!(
+            msg("users/1/manager").as_deref(),
+            Some("Resource not found for the segment 'manager'.")
+        );
+        assert_eq!(
+            msg("identity/bogus").as_deref(),
+            Some("Resource not found for the segment 'bogus'.")
+        );
+        assert_eq!(
+            msg("applications/1/members").as_deref(),
+            Some("Resource not found for the segment 'members'.")
+        );
+    }
+}

@@ -1,0 +1,117 @@
+//! Where an object lives in the repository. Pure.
+//!
+//! A collection object is stored at `<kind-dir>/<readable-slug>.<object-id>.yaml`. The
+//! slug comes from the UPN or display name so that people can find files by eye; the
+//! full object ID is the last part before `.yaml`, so `*<id>.yaml` finds any object and
+//! two objects with the same display name never collide.
+
+use crate::catalog::{Kind, Shape};
+use crate::normalize::Document;
+
+/// Longest slug kept; long display names make paths unwieldy in terminals and on Windows.
+const MAX_SLUG_LEN: usize = 48;
+
+/// The repository path of a normalized object.
+pub fn object_path(kind: &Kind, doc: &Document) -> String {
+    match kind.shape {
+        Shape::Singleton { file, .. } => file.to_string(),
+        Shape::Collection { dir, .. } => format!("{dir}/{}", file_name(kind, doc)),
+    }
+}
+
+/// The file name of a collection object inside its kind's directory.
+pub fn file_name(kind: &Kind, doc: &Document) -> String {
+    let props = doc.properties();
+    let readable = kind
+        .slug_from
+        .iter()
+        .find_map(|name| props.get(*name)?.as_str());
+    let slug = readable.map(slugify).filter(|s| !s.is_empty());
+    format!(
+        "{}.{}.yaml",
+        slug.as_deref().unwrap_or(kind.singular),
+        doc.id
+    )
+}
+
+/// The object ID in a file name written by [`file_name`], if it is one.
+pub fn id_from_file_name(name: &str) -> Option<&str> {
+    let stem = name.strip_suffix(".yaml")?;
+    let id = stem.rsplit_once('.').map_or(stem, |(_, id)| id);
+    (!id.is_empty()).then_some(id)
+}
+
+/// Lower-case ASCII letters, digits, `.` and `-`; every other run of characters becomes
+/// one `-`. `AdeleV@contoso.com` becomes `adelev-contoso.com`.
+pub fn slugify(text: &str) -> String {
+    let mut slug = String::with_capacity(text.len().min(MAX_SLUG_LEN));
+    let mut pending_dash = false;
+    for c in text.chars() {
+        let c = c.to_ascii_lowercase();
+        if c.is_ascii_alphanumeric() || c == '.' {
+            if pending_dash && !slug.is_empty() && c != '.' && !slug.ends_with('.') {
+                slug.push('-');
+            }
+            pending_dash = false;
+            slug.push(c);
+        } else {
+            pending_dash = true;
+        }
+        if slug.len() >= MAX_SLUG_LEN {
+            break;
+        }
+    }
+    // Dots at the ends would make hidden files or `..` look-alikes.
+    slug.trim_matches(|c| c == '.' || c == '-').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog;
+    use serde_json::json;
+
+    fn doc(id: &str, props: serde_json::Value) -> Document {
+        Document {
+            id: id.into(),
+            content: json!({ "properties": props }),
+        }
+    }
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slugify("AdeleV@contoso.com"), "adelev-contoso.com");
+        assert_eq!(slugify("🚀 Launch Team"), "launch-team");
+        assert_eq!(slugify("Ops: on-call"), "ops-on-call");
+        assert_eq!(slugify("..hidden.."), "hidden");
+        assert_eq!(slugify("日本語"), "");
+        assert_eq!(slugify(&"a".repeat(100)).len(), MAX_SLUG_LEN);
+    }
+
+    #[test]
+    fn paths() {
+        let users = catalog::kind("users").unwrap();
+        let d = doc(
+            "1f2e",
+            json!({"userPrincipalName": "Zoë.M@contoso.com", "id": "1f2e"}),
+        );
+        assert_eq!(object_path(users, &d), "users/zo.m-contoso.com.1f2e.yaml");
+        let nameless = doc("9", json!({"displayName": "日本語"}));
+        assert_eq!(object_path(users, &nameless), "users/user.9.yaml");
+        let policy = catalog::kind("authorization-policy").unwrap();
+        assert_eq!(
+            object_path(policy, &nameless),
+            "policies/authorization-policy.yaml"
+        );
+    }
+
+    #[test]
+    fn ids_come_back_from_file_names() {
+        assert_eq!(
+            id_from_file_name("adelev-contoso.com.1f2e.yaml"),
+            Some("1f2e")
+        );
+        assert_eq!(id_from_file_name("user.9.yaml"), Some("9"));
+        assert_eq!(id_from_file_name("README.md"), None);
+    }
+}

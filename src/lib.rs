@@ -1,0 +1,38 @@
+//! idgit keeps a Microsoft Entra ID tenant's configuration as code in Git.
+//!
+//! # How a backup flows
+//!
+//! ```text
+//!  Graph (or the emulator)                                  git repository
+//!  ───────────────────────                                  ──────────────
+//!  graph::GraphClient ──pages──▶ normalize ──▶ layout + yaml ──▶ store::SnapshotWriter ──▶ one commit
+//!        (I/O edge)               (pure)         (pure)              (I/O edge)
+//! ```
+//!
+//! * [`catalog`] is the one table that describes every object kind: its Graph path, the
+//!   `$select` list, volatile and read-only properties, set-like arrays, references and
+//!   relationships. A new kind is a new row there, not a new module.
+//! * [`normalize`] is pure: Graph JSON in, canonical content out. It is idempotent.
+//! * [`store`] writes a snapshot as one commit, building trees in memory, and never
+//!   records a kind it could not read as deleted.
+//! * [`emulator`] is a faithful in-process stand-in for Microsoft Graph used by the
+//!   tests, the demo and the benchmarks.
+//!
+//! Invariants that every change must keep:
+//! * a failed or partial read never becomes a commit;
+//! * the same tenant state gives byte-identical files;
+//! * no token or secret reaches a log line, an error, a file or a commit.
+
+pub mod catalog;
+pub mod cli;
+pub mod commands;
+pub mod emulator;
+pub mod env;
+pub mod error;
+pub mod graph;
+pub mod layout;
+pub mod normalize;
+pub mod output;
+pub mod settings;
+pub mod store;
+pub mod yaml;
