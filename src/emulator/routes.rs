@@ -314,9 +314,10 @@ fn related<'t>(
         (id, render::entity(type_name, v, shape))
     });
     let page = Page::take(items, page_size(req));
-    let total = resolved(None).count();
+    // Counting resolves every member, so only do it when `$count` asks.
+    let total = req.query.count.then(|| resolved(None).count());
     let context = context_url(req, "directoryObjects", select.as_deref(), "");
-    Ok(page.envelope(req, context, Some(total)))
+    Ok(page.envelope(req, context, total))
 }
 
 static EMPTY: BTreeSet<String> = BTreeSet::new();

@@ -152,8 +152,10 @@ impl Tenant {
 
     /// Resolves a directory object id to its Graph type and stored object, for relationship
     /// lists. Dangling ids (an object deleted while still referenced) resolve to `None`, and
-    /// the lists skip them just as Graph never returns deleted members.
+    /// the lists skip them just as Graph never returns deleted members. Ids compare
+    /// case-insensitively, as everywhere in the directory.
     pub(crate) fn directory_object(&self, id: &str) -> Option<(&'static str, &Value)> {
+        let key = id.to_ascii_lowercase();
         [
             Kind::Users,
             Kind::Groups,
@@ -161,7 +163,7 @@ impl Tenant {
             Kind::Applications,
         ]
         .into_iter()
-        .find_map(|k| self.objects(k).get(id).map(|v| (k.type_name(), v)))
+        .find_map(|k| self.objects(k).get(&key).map(|v| (k.type_name(), v)))
     }
 
     /// A user by id or user principal name, as `/users/{id | userPrincipalName}` allows.

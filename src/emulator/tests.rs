@@ -178,7 +178,9 @@ async fn token_endpoint_issues_tokens_for_the_registered_app() {
 async fn token_endpoint_rejects_bad_requests_like_entra() {
     let env = env().await;
     let (http, emu) = (&env.http, &env.emu);
-    let cases: [(&str, &[(&str, &str)], u16, &str, u64); 5] = [
+    // (tenant, form overrides, status, error, AADSTS code)
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], u16, &'a str, u64);
+    let cases: [Case<'_>; 5] = [
         (
             "fabrikam.onmicrosoft.com",
             &[],

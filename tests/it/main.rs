@@ -5,6 +5,7 @@ mod common;
 
 mod backup;
 mod bad_input;
+mod cli_help;
 mod graph_client;
 mod kinds;
 mod readers;

@@ -12,8 +12,9 @@ use serde_json::{json, Value};
 
 use super::{
     assign, assignment, auth_methods_policy, authorization_policy, exchange_role, exchange_sp,
-    graph_access, graph_role, graph_sp, password_credential, str_field, Principal,
-    DEFAULT_ACCESS_ROLE, DEFAULT_PERMISSIONS, DOMAIN, EXCHANGE_APP_ID, MAIL_DOMAIN,
+    graph_access, graph_role, graph_sp, password_credential, str_field, with_application_defaults,
+    with_service_principal_defaults, Principal, DEFAULT_ACCESS_ROLE, DEFAULT_PERMISSIONS, DOMAIN,
+    EXCHANGE_APP_ID, MAIL_DOMAIN,
 };
 use crate::emulator::auth::Identity;
 use crate::emulator::rng::Rng;
@@ -734,7 +735,6 @@ fn service_principal(
         "servicePrincipalType": "Application",
         "signInAudience": app["signInAudience"],
         "tags": ["WindowsAzureActiveDirectoryIntegratedApp", "HideApp"],
-        "verifiedPublisher": {},
     })
 }
 
@@ -770,8 +770,8 @@ fn add_apps(rng: &mut Rng, tenant: &mut Tenant, ids: &mut Ids, identity: &Identi
             .insert(str_field(&sp, "id").to_string(), ids.set_of(&owners));
         ids.set(key, &app);
         ids.0.insert(sp_key(key), str_field(&sp, "id").to_string());
-        tenant.insert("applications", app);
-        tenant.insert("servicePrincipals", sp);
+        tenant.insert("applications", with_application_defaults(app));
+        tenant.insert("servicePrincipals", with_service_principal_defaults(sp));
     }
     let graph = graph_sp(rng);
     let exchange = exchange_sp(rng);

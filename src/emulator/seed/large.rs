@@ -1,7 +1,8 @@
 //! The `large` seed: a synthetic tenant at benchmark scale.
 //!
 //! For N users: N/5 groups averaging 25 members (some nested), N/20 applications each with a
-//! service principal (1–2 owners, a few appRoleAssignedTo entries), min(300, max(5, N/300))
+//! service principal (1–2 owners, a few appRoleAssignedTo entries) plus the Microsoft Graph
+//! service principal their permissions point at, min(300, max(5, N/300))
 //! Conditional Access policies and 50 named locations. Objects hold only the properties that
 //! are set, so 100k users stay compact; the renderer fills in the rest when serving.
 
@@ -11,7 +12,8 @@ use serde_json::{json, Value};
 
 use super::{
     assign, assignment, auth_methods_policy, authorization_policy, graph_access, graph_role,
-    graph_sp, password_credential, Principal, DEFAULT_ACCESS_ROLE, MAIL_DOMAIN,
+    graph_sp, password_credential, with_application_defaults, with_service_principal_defaults,
+    Principal, DEFAULT_ACCESS_ROLE, MAIL_DOMAIN,
 };
 use crate::emulator::auth::Identity;
 use crate::emulator::rng::{timestamp, Rng};
@@ -225,8 +227,8 @@ fn add_apps(
             );
             assign(tenant, &graph, a);
         }
-        tenant.insert("applications", app);
-        tenant.insert("servicePrincipals", sp);
+        tenant.insert("applications", with_application_defaults(app));
+        tenant.insert("servicePrincipals", with_service_principal_defaults(sp));
     }
     tenant.insert("servicePrincipals", graph);
 }

@@ -223,7 +223,7 @@ fn first_party_sp(
         .iter()
         .map(|(id, value, display)| app_role(id, value, display, &["Application"]))
         .collect();
-    json!({
+    with_service_principal_defaults(json!({
         "id": rng.guid(),
         "accountEnabled": true,
         "appDisplayName": name,
@@ -236,9 +236,7 @@ fn first_party_sp(
         "servicePrincipalNames": names,
         "servicePrincipalType": "Application",
         "signInAudience": "AzureADMultipleOrgs",
-        "info": {"termsOfServiceUrl": null, "supportUrl": null, "privacyStatementUrl": null, "marketingUrl": null, "logoUrl": null},
-        "verifiedPublisher": {},
-    })
+    }))
 }
 
 /// The Microsoft Graph service principal every tenant has.
@@ -326,6 +324,45 @@ pub(crate) fn password_credential(rng: &mut Rng, name: &str, hint: &str) -> Valu
         "secretText": null,
         "startDateTime": start,
     })
+}
+
+/// Fills the complex properties the directory materialises on every application even when
+/// nobody set them (the schema calls them nullable, but Graph never returns them as null).
+pub(crate) fn with_application_defaults(mut app: Value) -> Value {
+    let defaults = [
+        (
+            "api",
+            json!({"oauth2PermissionScopes": [], "preAuthorizedApplications": [], "knownClientApplications": []}),
+        ),
+        ("info", json!({})),
+        (
+            "parentalControlSettings",
+            json!({"countriesBlockedForMinors": [], "legalAgeGroupRule": "Allow"}),
+        ),
+        ("publicClient", json!({"redirectUris": []})),
+        ("spa", json!({"redirectUris": []})),
+        ("verifiedPublisher", json!({})),
+        (
+            "web",
+            json!({"redirectUris": [], "implicitGrantSettings": {"enableAccessTokenIssuance": false, "enableIdTokenIssuance": false}}),
+        ),
+    ];
+    for (key, value) in defaults {
+        if app.get(key).is_none_or(Value::is_null) {
+            app[key] = value;
+        }
+    }
+    app
+}
+
+/// The service-principal counterpart of [`with_application_defaults`].
+pub(crate) fn with_service_principal_defaults(mut sp: Value) -> Value {
+    for key in ["info", "verifiedPublisher"] {
+        if sp.get(key).is_none_or(Value::is_null) {
+            sp[key] = json!({});
+        }
+    }
+    sp
 }
 
 /// The tenant's `authorizationPolicy` with a typical hardened configuration.
