@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 
 use futures_util::stream::{self, StreamExt};
 use idgit::catalog::{self, Shape};
-use idgit::emulator::{self, EmulatorConfig, Seed};
 use idgit::graph::{ClientOptions, Credential, GraphClient, Pager, Secret};
 
 const CONCURRENCY: usize = 8;
@@ -28,39 +27,44 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let generated = Instant::now();
-    // Graph's largest page; the default of 100 would measure the emulator, not idgit.
-    let config = EmulatorConfig {
-        seed: Seed::Large { users },
-        max_page_size: 999,
-        ..EmulatorConfig::default()
+    // The emulator runs in its own process: a child forked from a process that holds
+    // the emulated tenant would inherit its memory high-water mark, and the peak memory
+    // measured for idgit would be the emulator's.
+    let (mut emulator, envs) = start_emulator(users);
+    let env = |name: &str| {
+        envs.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap()
     };
-    let handle = runtime
-        .block_on(emulator::start(config, ([127, 0, 0, 1], 0).into()))
-        .unwrap();
-    eprintln!(
-        "emulator: {users} users generated in {:.1}s",
-        generated.elapsed().as_secs_f64()
-    );
-
-    let envs = emulator::demo_credentials_env(&handle);
     let credential = Credential::ClientSecret {
-        authority_host: handle.base_url().into(),
-        tenant_id: handle.tenant_id().into(),
-        client_id: handle.client_id().into(),
-        secret: Secret::new(handle.client_secret()),
+        authority_host: env("AZURE_AUTHORITY_HOST"),
+        tenant_id: env("AZURE_TENANT_ID"),
+        client_id: env("AZURE_CLIENT_ID"),
+        secret: Secret::new(env("AZURE_CLIENT_SECRET")),
     };
-    let (download, requests) = runtime.block_on(download_only(handle.base_url(), credential));
+    let (download, requests) = runtime.block_on(download_only(&env("IDGIT_GRAPH_URL"), credential));
     eprintln!(
         "download only: {requests} requests in {:.1}s",
         download.as_secs_f64()
     );
 
     let dir = tempfile::tempdir().unwrap();
+    // A bare repository measures the snapshot and commit alone; a repository with a
+    // work tree adds writing every file to disk, which on a first backup is bound by
+    // the file system rather than by idgit.
+    let bare = dir.path().join("bare.git");
+    let mut options = git2::RepositoryInitOptions::new();
+    options.bare(true).initial_head("main");
+    git2::Repository::init_opts(&bare, &options).unwrap();
+    let bare_first = run_backup(&bare, &envs);
+    let bare_again = run_backup(&bare, &envs);
     let repo = dir.path().join("backup");
     let first = run_backup(&repo, &envs);
     let again = run_backup(&repo, &envs);
     let objects = count_files(&repo);
+    let _ = emulator.kill();
+    let _ = emulator.wait();
 
     println!("Backup of a synthetic tenant: --seed large --users {users} ({objects} objects, {requests} requests)\n");
     println!("| run | wall time | peak memory (RSS) | time / download-only |");
@@ -69,7 +73,13 @@ fn main() {
         "| download only (minimal client, same pages) | {:.1} s | - | 1.00 |",
         download.as_secs_f64()
     );
-    for (name, (wall, rss)) in [("first backup", first), ("no-change backup", again)] {
+    let runs = [
+        ("first backup, bare repository", bare_first),
+        ("no-change backup, bare repository", bare_again),
+        ("first backup, with work tree", first),
+        ("no-change backup, with work tree", again),
+    ];
+    for (name, (wall, rss)) in runs {
         println!(
             "| {name} | {:.1} s | {} MB | {:.2} |",
             wall.as_secs_f64(),
@@ -77,7 +87,47 @@ fn main() {
             wall.as_secs_f64() / download.as_secs_f64()
         );
     }
-    runtime.block_on(handle.shutdown());
+}
+
+/// Starts `idgit emulator` and reads the connection variables it prints.
+fn start_emulator(users: usize) -> (std::process::Child, Vec<(String, String)>) {
+    use std::io::BufRead;
+    let generated = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_idgit"))
+        .args([
+            "emulator",
+            "--seed",
+            "large",
+            "--max-page-size",
+            "999",
+            "--listen",
+            "127.0.0.1:0",
+            "--users",
+        ])
+        .arg(users.to_string())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut envs = Vec::new();
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        if let Some((name, value)) = line
+            .trim()
+            .strip_prefix("export ")
+            .and_then(|l| l.split_once('='))
+        {
+            envs.push((name.to_string(), value.to_string()));
+        }
+        if line.starts_with("Press Ctrl-C") {
+            break;
+        }
+    }
+    eprintln!(
+        "emulator: {users} users generated in {:.1}s",
+        generated.elapsed().as_secs_f64()
+    );
+    (child, envs)
 }
 
 /// Downloads every page idgit reads, with the same concurrency, and throws it away.
@@ -139,6 +189,7 @@ fn run_backup(repo: &std::path::Path, envs: &[(String, String)]) -> (Duration, i
         .arg(repo)
         .envs(envs.iter().map(|(k, v)| (k, v)))
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
     let mut status = 0;

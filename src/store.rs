@@ -29,7 +29,7 @@ use crate::settings::{Identity, CONFIG_FILE};
 
 /// Flush the in-memory object database into a pack after this many bytes, so that
 /// memory stays flat however large the tenant is.
-const FLUSH_BYTES: usize = 32 << 20;
+const FLUSH_BYTES: usize = 16 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -218,6 +218,8 @@ pub struct SnapshotWriter<'s> {
     odb: &'s git2::Odb<'s>,
     mempack: git2::Mempack<'s>,
     pending_bytes: usize,
+    /// Objects in the in-memory database since the last flush.
+    pending: Vec<Oid>,
     /// Packs written but not committed: dropping them deletes their temporary files.
     packs: Vec<git2::OdbPackwriter<'s>>,
     files: BTreeMap<&'static str, KindFiles>,
@@ -236,6 +238,7 @@ impl<'s> SnapshotWriter<'s> {
             odb,
             mempack,
             pending_bytes: 0,
+            pending: Vec::new(),
             packs: Vec::new(),
             files: BTreeMap::new(),
         })
@@ -294,8 +297,10 @@ impl<'s> SnapshotWriter<'s> {
         content: &[u8],
     ) -> Result<(), StoreError> {
         let oid = Oid::hash_object(ObjectType::Blob, content)?;
-        if !self.odb.exists(oid) {
+        // Without NO_REFRESH every miss (every new object) rescans the pack directory.
+        if !self.odb.exists_ext(oid, git2::OdbLookupFlags::NO_REFRESH) {
             self.odb.write(ObjectType::Blob, content)?;
+            self.pending.push(oid);
             self.pending_bytes += content.len();
             if self.pending_bytes >= FLUSH_BYTES {
                 self.flush()?;
@@ -316,19 +321,36 @@ impl<'s> SnapshotWriter<'s> {
     }
 
     /// Moves the in-memory objects into a new, uncommitted pack.
+    //
+    // The pack is built from the list of objects written, not with the mempack's own
+    // dump: that one packs everything reachable from the commits it holds, which is the
+    // whole tenant on every backup, and nothing at all before the commit exists.
     fn flush(&mut self) -> Result<(), StoreError> {
-        let mut buf = git2::Buf::new();
-        self.mempack.dump(&self.store.repo, &mut buf)?;
-        // An empty pack is its 12-byte header and 20-byte checksum.
-        if buf.len() <= 32 {
+        if self.pending.is_empty() {
             return Ok(());
         }
+        let mut builder = self.store.repo.packbuilder()?;
+        // 0 means one delta-search thread per CPU.
+        builder.set_threads(0);
+        for oid in self.pending.drain(..) {
+            builder.insert_object(oid, None)?;
+        }
+        let mut buf = git2::Buf::new();
+        builder.write_buf(&mut buf)?;
+        drop(builder);
+        tracing::debug!(bytes = buf.len(), "writing a pack");
         let mut pack = self.odb.packwriter()?;
         std::io::Write::write_all(&mut pack, &buf)?;
         self.packs.push(pack);
         self.mempack.reset()?;
         self.pending_bytes = 0;
         Ok(())
+    }
+
+    /// Adds a new object that is not a file of a kind (a tree, the commit, idgit.yaml)
+    /// to the next pack.
+    fn track(&mut self, oid: Oid) {
+        self.pending.push(oid);
     }
 
     /// Compares with HEAD and, if anything changed and the guard agrees, commits.
@@ -338,13 +360,16 @@ impl<'s> SnapshotWriter<'s> {
         let head = store.head_commit()?;
         let head_tree = head.as_ref().map(|c| c.tree()).transpose()?;
         let mut changes = Vec::new();
+        let mut edits = Vec::new();
         for kind in request.kinds {
-            let new = self.files.get(kind.name).cloned().unwrap_or_default();
+            let empty = KindFiles::new();
+            let new = self.files.get(kind.name).unwrap_or(&empty);
             let old = match &head_tree {
                 Some(tree) => kind_files(&store.repo, tree, kind)?,
                 None => KindFiles::new(),
             };
-            changes.push(compare(kind, &old, &new));
+            changes.push(compare(kind, &old, new));
+            edits.extend(file_edits(kind, &old, new));
         }
         let config_missing = head_tree
             .as_ref()
@@ -360,7 +385,8 @@ impl<'s> SnapshotWriter<'s> {
 
         // From here on the snapshot is accepted: make the blobs visible, then build trees.
         if let Some(text) = &new_config {
-            self.odb.write(ObjectType::Blob, text.as_bytes())?;
+            let oid = self.odb.write(ObjectType::Blob, text.as_bytes())?;
+            self.track(oid);
         }
         self.flush()?;
         for mut pack in std::mem::take(&mut self.packs) {
@@ -379,7 +405,11 @@ impl<'s> SnapshotWriter<'s> {
                     if files.is_empty() {
                         root.remove(dir).ok();
                     } else {
-                        root.insert(dir, builder.write()?, git2::FileMode::Tree.into())?;
+                        let tree = builder.write()?;
+                        if !in_tree(head_tree.as_ref(), dir, tree) {
+                            self.track(tree);
+                        }
+                        root.insert(dir, tree, git2::FileMode::Tree.into())?;
                     }
                 }
                 Shape::Singleton { file, .. } => {
@@ -412,7 +442,11 @@ impl<'s> SnapshotWriter<'s> {
             if builder.is_empty() {
                 root.remove(parent).ok();
             } else {
-                root.insert(parent, builder.write()?, git2::FileMode::Tree.into())?;
+                let tree = builder.write()?;
+                if !in_tree(head_tree.as_ref(), parent, tree) {
+                    self.track(tree);
+                }
+                root.insert(parent, tree, git2::FileMode::Tree.into())?;
             }
         }
         if let Some(text) = &new_config {
@@ -420,6 +454,7 @@ impl<'s> SnapshotWriter<'s> {
             root.insert(CONFIG_FILE, oid, git2::FileMode::Blob.into())?;
         }
         let tree_id = root.write()?;
+        self.track(tree_id);
         let tree = store.repo.find_tree(tree_id)?;
         let author = signature(request.author)?;
         let committer = signature(request.committer)?;
@@ -428,6 +463,7 @@ impl<'s> SnapshotWriter<'s> {
         let commit = store
             .repo
             .commit(None, &author, &committer, &message, &tree, &parents)?;
+        self.track(commit);
         // Trees and the commit were written to memory too: pack them before anything
         // (the work tree, the branch) refers to them.
         self.flush()?;
@@ -435,7 +471,11 @@ impl<'s> SnapshotWriter<'s> {
             pack.commit()?;
         }
 
-        update_work_tree(store, &tree, request.kinds, new_config.is_some())?;
+        if let Some(text) = &new_config {
+            let oid = Oid::hash_object(ObjectType::Blob, text.as_bytes())?;
+            edits.push((CONFIG_FILE.to_string(), Some(oid)));
+        }
+        update_work_tree(store, edits)?;
         let log_message = format!(
             "idgit backup: {}",
             message.lines().next().unwrap_or_default()
@@ -460,6 +500,13 @@ impl<'s> SnapshotWriter<'s> {
             changes,
         })
     }
+}
+
+/// Whether `path` in `tree` is already the object `oid`: unchanged subtrees are not
+/// packed again.
+fn in_tree(tree: Option<&git2::Tree<'_>>, path: &str, oid: Oid) -> bool {
+    tree.and_then(|t| t.get_path(Path::new(path)).ok())
+        .is_some_and(|entry| entry.id() == oid)
 }
 
 fn singleton_dir(kinds: &[&'static Kind]) -> Option<&'static str> {
@@ -503,22 +550,8 @@ pub fn kind_files(
 
 /// Counts added, changed and removed objects, matching by object ID.
 pub fn compare(kind: &'static Kind, old: &KindFiles, new: &KindFiles) -> KindChange {
-    let by_id = |files: &KindFiles| -> BTreeMap<String, (String, Oid)> {
-        files
-            .iter()
-            .map(|(name, oid)| {
-                let id = match kind.shape {
-                    Shape::Collection { .. } => {
-                        layout::id_from_file_name(name).unwrap_or(name).to_string()
-                    }
-                    Shape::Singleton { .. } => name.clone(),
-                };
-                (id, (name.clone(), *oid))
-            })
-            .collect()
-    };
-    let old = by_id(old);
-    let new = by_id(new);
+    let old = files_by_id(kind, old);
+    let new = files_by_id(kind, new);
     let mut change = KindChange {
         kind: kind.name,
         objects: new.len(),
@@ -534,6 +567,24 @@ pub fn compare(kind: &'static Kind, old: &KindFiles, new: &KindFiles) -> KindCha
     }
     change.removed = old.keys().filter(|id| !new.contains_key(*id)).count();
     change
+}
+
+/// Object ID to (file name, blob). Borrowed: at 100k objects, owned copies of every
+/// name would cost tens of megabytes.
+fn files_by_id<'f>(
+    kind: &Kind,
+    files: &'f KindFiles,
+) -> std::collections::HashMap<&'f str, (&'f str, Oid)> {
+    files
+        .iter()
+        .map(|(name, oid)| {
+            let id = match kind.shape {
+                Shape::Collection { .. } => layout::id_from_file_name(name).unwrap_or(name),
+                Shape::Singleton { .. } => name.as_str(),
+            };
+            (id, (name.as_str(), *oid))
+        })
+        .collect()
 }
 
 /// `idgit backup: +3 ~12 -1` and one line per kind that changed.
@@ -568,33 +619,105 @@ fn signature(identity: &Identity) -> Result<Signature<'static>, git2::Error> {
     }
 }
 
-/// Brings the work tree (if any) to the new tree for the backed-up paths only, so that
-/// `git status` stays clean and files outside idgit's directories are never touched.
-/// Runs before the branch moves, while HEAD still names the old tree, which libgit2
-/// uses as the baseline: only files that differ are written.
+/// The file-level edits between two versions of a kind: full repository path and the
+/// new blob, or `None` for a file that goes away. A renamed object is one of each.
+fn file_edits(kind: &Kind, old: &KindFiles, new: &KindFiles) -> Vec<(String, Option<Oid>)> {
+    let full_path = |name: &str| match kind.shape {
+        Shape::Collection { dir, .. } => format!("{dir}/{name}"),
+        Shape::Singleton { .. } => name.to_string(),
+    };
+    let removed = old
+        .keys()
+        .filter(|name| !new.contains_key(*name))
+        .map(|name| (full_path(name), None));
+    let written = new
+        .iter()
+        .filter(|(name, oid)| old.get(*name) != Some(*oid))
+        .map(|(name, oid)| (full_path(name), Some(*oid)));
+    removed.chain(written).collect()
+}
+
+/// Brings the work tree and the index (if the repository has them) to the new commit,
+/// touching only the files the backup changed, so that `git status` stays clean and
+/// files outside idgit's directories are never touched. Runs before the branch moves.
+//
+// libgit2's checkout would do this too, but it rescans directories for every file it
+// writes: a first backup of 26k objects spent 9 s in it against 0.7 s for `git clone`.
+// Writing the files and index entries directly costs in proportion to the change.
 fn update_work_tree(
     store: &Store,
-    tree: &git2::Tree<'_>,
-    kinds: &[&'static Kind],
-    config_created: bool,
+    mut edits: Vec<(String, Option<Oid>)>,
 ) -> Result<(), StoreError> {
-    if store.repo.is_bare() {
+    let Some(workdir) = store.repo.workdir() else {
         return Ok(());
+    };
+    let mut index = store.repo.index()?;
+    // Adding entries in path order appends to the index instead of inserting.
+    edits.sort();
+    for (path, blob) in edits {
+        let file = workdir.join(&path);
+        match blob {
+            None => {
+                match std::fs::remove_file(&file) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+                    _ => {}
+                }
+                index.remove_path(Path::new(&path)).ok();
+            }
+            Some(oid) => {
+                let blob = store.repo.find_blob(oid)?;
+                if let Some(parent) = file.parent() {
+                    std::fs::create_dir_all(parent)?;
+                }
+                std::fs::write(&file, blob.content())?;
+                let metadata = std::fs::metadata(&file)?;
+                index.add(&index_entry(&path, oid, &metadata))?;
+            }
+        }
     }
-    let mut checkout = git2::build::CheckoutBuilder::new();
-    // Forced, because the paths were checked clean before the backup began and anything
-    // untracked in idgit's own directories is not a user's work.
-    checkout.force();
-    for kind in kinds {
-        checkout.path(kind.repo_path());
-    }
-    if config_created {
-        checkout.path(CONFIG_FILE);
-    }
-    store
-        .repo
-        .checkout_tree(tree.as_object(), Some(&mut checkout))?;
+    index.write()?;
     Ok(())
+}
+
+/// An index entry with the file's stat data, so that git sees the file as unchanged
+/// without reading it again.
+fn index_entry(path: &str, oid: Oid, metadata: &std::fs::Metadata) -> git2::IndexEntry {
+    #[cfg(unix)]
+    let (ctime, mtime, dev, ino, uid, gid) = {
+        use std::os::unix::fs::MetadataExt;
+        (
+            git2::IndexTime::new(metadata.ctime() as i32, metadata.ctime_nsec() as u32),
+            git2::IndexTime::new(metadata.mtime() as i32, metadata.mtime_nsec() as u32),
+            metadata.dev() as u32,
+            metadata.ino() as u32,
+            metadata.uid(),
+            metadata.gid(),
+        )
+    };
+    #[cfg(not(unix))]
+    let (ctime, mtime, dev, ino, uid, gid) = (
+        git2::IndexTime::new(0, 0),
+        git2::IndexTime::new(0, 0),
+        0,
+        0,
+        0,
+        0,
+    );
+    git2::IndexEntry {
+        ctime,
+        mtime,
+        dev,
+        ino,
+        mode: 0o100644,
+        uid,
+        gid,
+        file_size: metadata.len() as u32,
+        id: oid,
+        // The low 12 bits hold the path length, capped.
+        flags: path.len().min(0xfff) as u16,
+        flags_extended: 0,
+        path: path.as_bytes().to_vec(),
+    }
 }
 
 #[cfg(test)]

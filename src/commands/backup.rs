@@ -183,7 +183,11 @@ pub async fn backup(
         subject: settings.subject.clone(),
         author,
         committer,
-        new_config: settings::default_config_text(settings.connection.tenant.as_deref()),
+        // An idgit.yaml the user wrote before the first backup is committed as it is.
+        new_config: std::fs::read_to_string(settings.repo.join(settings::CONFIG_FILE))
+            .unwrap_or_else(|_| {
+                settings::default_config_text(settings.connection.tenant.as_deref())
+            }),
         guard: ShrinkGuard {
             allow: settings.allow_shrink,
             safety: settings.config.safety.clone(),

@@ -176,9 +176,10 @@ fn a_failed_read_leaves_the_repository_untouched() {
     // Groups fail on their second request, after users and others have been read.
     env.emulator.add_fault(fault(
         "/v1.0/groups",
+        // Retry-After: 0 makes the client give up after its attempts without waiting.
         Fault::Status {
-            status: 500,
-            retry_after: None,
+            status: 503,
+            retry_after: Some("0".into()),
         },
         u32::MAX,
         1,
@@ -302,4 +303,33 @@ fn secrets_and_tokens_never_reach_output_or_files() {
         assert!(!content.contains(&secret));
         assert!(!content.contains("secretText"));
     }
+}
+
+/// A backup writes only the objects that changed: a pack of the whole tenant on every
+/// run would grow the repository by its full size each night.
+#[test]
+fn an_incremental_backup_writes_only_what_changed() {
+    let env = TestEnv::demo();
+    assert_eq!(env.backup(&[]).code, 0);
+    let count = || {
+        let mut objects = 0;
+        env.git()
+            .odb()
+            .unwrap()
+            .foreach(|_| {
+                objects += 1;
+                true
+            })
+            .unwrap();
+        objects
+    };
+    let before = count();
+    env.tenant(|tenant| {
+        let users = tenant.collection_mut("users").unwrap();
+        let user = users.values_mut().next().unwrap();
+        user["jobTitle"] = "Promoted".into();
+    });
+    assert_eq!(env.backup(&[]).code, 0);
+    // One blob, the users tree, the root tree and the commit.
+    assert_eq!(count(), before + 4);
 }
