@@ -434,7 +434,12 @@ pub static KINDS: &[Kind] = &[
         },
         select: Select::ServerDefault,
         page_size: None,
-        polymorphic: &[],
+        // The external tenants of a guest condition are either "all" or an enumerated
+        // list, told apart only by their type.
+        polymorphic: &[
+            "conditions.users.includeGuestsOrExternalUsers.externalTenants",
+            "conditions.users.excludeGuestsOrExternalUsers.externalTenants",
+        ],
         volatile: &[
             p("modifiedDateTime", "set by Graph on every save"),
             p("deletedDateTime", "only set in the recycle bin"),

@@ -36,8 +36,7 @@ pub fn file_name(kind: &Kind, doc: &Document) -> String {
 
 /// The object ID in a file name written by [`file_name`], if it is one.
 pub fn id_from_file_name(name: &str) -> Option<&str> {
-    let stem = name.strip_suffix(".yaml")?;
-    let id = stem.rsplit_once('.').map_or(stem, |(_, id)| id);
+    let (_, id) = name.strip_suffix(".yaml")?.rsplit_once('.')?;
     (!id.is_empty()).then_some(id)
 }
 
@@ -113,5 +112,6 @@ mod tests {
         );
         assert_eq!(id_from_file_name("user.9.yaml"), Some("9"));
         assert_eq!(id_from_file_name("README.md"), None);
+        assert_eq!(id_from_file_name("notes.yaml"), None);
     }
 }

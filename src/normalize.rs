@@ -142,14 +142,14 @@ fn object_id(
         .get("id")
         .and_then(Value::as_str)
         .ok_or(NormalizeError::MissingId { kind: kind.name })?;
-    // The ID becomes part of a file name: refuse anything that could escape the kind's
-    // directory or be read differently on another file system.
+    // The ID becomes part of a file name and a URL path: refuse anything that could
+    // escape the kind's directory, be read differently on another file system, or
+    // (with a dot) be split wrongly from the slug before it.
     let safe = !id.is_empty()
         && id.len() <= 128
-        && !id.starts_with('.')
         && id
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if !safe {
         return Err(NormalizeError::UnsafeId {
             kind: kind.name,
@@ -458,7 +458,7 @@ mod tests {
 
     #[test]
     fn unsafe_ids_are_refused() {
-        for id in ["../etc", "", ".hidden", "a/b", "a b"] {
+        for id in ["../etc", "", ".hidden", "a/b", "a b", "a.b"] {
             let err = normalize(
                 users(),
                 json!({"id": id}),

@@ -253,15 +253,30 @@ pub fn resolve_connection(
     }
 }
 
+/// Tokens and secrets travel to these URLs: https, or plain http to this machine only
+/// (the emulator).
 fn check_url(url: &str, name: &str) -> Result<(), UserError> {
-    if url.starts_with("https://") || url.starts_with("http://") {
-        Ok(())
-    } else {
-        Err(
-            UserError::new(format!("{name} is not an http(s) URL: {url:?}"))
-                .with_hint("use a URL such as https://graph.microsoft.com"),
-        )
+    if url.starts_with("https://") {
+        return Ok(());
     }
+    if let Some(rest) = url.strip_prefix("http://") {
+        let authority = rest.split('/').next().unwrap_or_default();
+        let host = match authority.rsplit_once(':') {
+            Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
+            _ => authority,
+        };
+        if matches!(host, "127.0.0.1" | "localhost" | "[::1]") {
+            return Ok(());
+        }
+        return Err(UserError::new(format!(
+            "{name} uses plain http to another machine: {url:?}"
+        ))
+        .with_hint("use https; plain http is only allowed to 127.0.0.1, localhost or [::1]"));
+    }
+    Err(
+        UserError::new(format!("{name} is not an https URL: {url:?}"))
+            .with_hint("use a URL such as https://graph.microsoft.com"),
+    )
 }
 
 /// One kind by name, with a hint listing the valid names.
@@ -485,6 +500,19 @@ mod tests {
                 .contains("use one or more of: named-locations, users"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn secrets_only_travel_over_https_or_to_this_machine() {
+        assert!(check_url("https://graph.microsoft.com", "X").is_ok());
+        assert!(check_url("http://127.0.0.1:8734", "X").is_ok());
+        assert!(check_url("http://localhost", "X").is_ok());
+        let err = check_url("http://proxy.example.com:8080", "IDGIT_GRAPH_URL").unwrap_err();
+        assert!(
+            err.to_string().contains("plain http to another machine"),
+            "{err}"
+        );
+        assert!(check_url("graph.microsoft.com", "X").is_err());
     }
 
     #[test]

@@ -45,6 +45,12 @@ pub enum StoreError {
     DetachedHead { path: PathBuf },
     #[error("the branch moved while the backup ran (another backup or a commit in {path})")]
     BranchMoved { path: PathBuf },
+    #[error("committed {commit}, but could not update the work tree: {reason}")]
+    WorkTree {
+        commit: String,
+        paths: String,
+        reason: String,
+    },
     #[error("git: {0}")]
     Git(#[from] git2::Error),
     #[error("{0}")]
@@ -62,6 +68,9 @@ impl StoreError {
             }
             StoreError::DetachedHead { .. } => "check out a branch (git switch main) and run again",
             StoreError::BranchMoved { .. } => "run the backup again",
+            StoreError::WorkTree { .. } => {
+                "bring the files in line with the commit with `git checkout HEAD -- <the kind directories>`"
+            }
             StoreError::Git(_) | StoreError::Io(_) => return None,
         })
     }
@@ -222,7 +231,9 @@ pub struct SnapshotWriter<'s> {
     pending: Vec<Oid>,
     /// Packs written but not committed: dropping them deletes their temporary files.
     packs: Vec<git2::OdbPackwriter<'s>>,
-    files: BTreeMap<&'static str, KindFiles>,
+    /// Per kind, object ID to (file name, blob): an object that Graph returns twice
+    /// (paging can replay) is stored once, under its last name.
+    files: BTreeMap<&'static str, BTreeMap<String, (String, Oid)>>,
 }
 
 impl<'s> SnapshotWriter<'s> {
@@ -313,10 +324,14 @@ impl<'s> SnapshotWriter<'s> {
                 .unwrap_or(path),
             Shape::Singleton { .. } => path,
         };
+        let id = match kind.shape {
+            Shape::Collection { .. } => layout::id_from_file_name(name).unwrap_or(name),
+            Shape::Singleton { .. } => name,
+        };
         self.files
             .entry(kind.name)
             .or_default()
-            .insert(name.to_string(), oid);
+            .insert(id.to_string(), (name.to_string(), oid));
         Ok(())
     }
 
@@ -361,15 +376,21 @@ impl<'s> SnapshotWriter<'s> {
         let head_tree = head.as_ref().map(|c| c.tree()).transpose()?;
         let mut changes = Vec::new();
         let mut edits = Vec::new();
+        let mut snapshot: BTreeMap<&'static str, KindFiles> = BTreeMap::new();
         for kind in request.kinds {
-            let empty = KindFiles::new();
-            let new = self.files.get(kind.name).unwrap_or(&empty);
+            let new: KindFiles = self
+                .files
+                .remove(kind.name)
+                .unwrap_or_default()
+                .into_values()
+                .collect();
             let old = match &head_tree {
                 Some(tree) => kind_files(&store.repo, tree, kind)?,
                 None => KindFiles::new(),
             };
-            changes.push(compare(kind, &old, new));
-            edits.extend(file_edits(kind, &old, new));
+            changes.push(compare(kind, &old, &new));
+            edits.extend(file_edits(kind, &old, &new));
+            snapshot.insert(kind.name, new);
         }
         let config_missing = head_tree
             .as_ref()
@@ -395,14 +416,25 @@ impl<'s> SnapshotWriter<'s> {
         let mut root = store.repo.treebuilder(head_tree.as_ref())?;
         let mut policies: Option<TreeBuilder<'_>> = None;
         for kind in request.kinds {
-            let files = self.files.remove(kind.name).unwrap_or_default();
+            let files = snapshot.remove(kind.name).unwrap_or_default();
             match kind.shape {
                 Shape::Collection { dir, .. } => {
-                    let mut builder = store.repo.treebuilder(None)?;
+                    // Start from the existing directory and replace only idgit's object
+                    // files: anything else someone put there (a README) is kept.
+                    let existing = subtree(&store.repo, head_tree.as_ref(), dir);
+                    let mut builder = store.repo.treebuilder(existing.as_ref())?;
+                    if let Some(existing) = &existing {
+                        for entry in existing.iter() {
+                            let name = entry.name().unwrap_or_default();
+                            if is_object_file(&entry) && !files.contains_key(name) {
+                                builder.remove(name)?;
+                            }
+                        }
+                    }
                     for (name, oid) in &files {
                         builder.insert(name, *oid, git2::FileMode::Blob.into())?;
                     }
-                    if files.is_empty() {
+                    if builder.is_empty() {
                         root.remove(dir).ok();
                     } else {
                         let tree = builder.write()?;
@@ -415,11 +447,7 @@ impl<'s> SnapshotWriter<'s> {
                 Shape::Singleton { file, .. } => {
                     let (parent, name) = file.rsplit_once('/').unwrap_or(("", file));
                     if policies.is_none() {
-                        let existing = head_tree
-                            .as_ref()
-                            .and_then(|t| t.get_path(Path::new(parent)).ok())
-                            .and_then(|e| e.to_object(&store.repo).ok())
-                            .and_then(|o| o.into_tree().ok());
+                        let existing = subtree(&store.repo, head_tree.as_ref(), parent);
                         policies = Some(store.repo.treebuilder(existing.as_ref())?);
                     }
                     let Some(builder) = policies.as_mut() else {
@@ -471,35 +499,69 @@ impl<'s> SnapshotWriter<'s> {
             pack.commit()?;
         }
 
-        if let Some(text) = &new_config {
-            let oid = Oid::hash_object(ObjectType::Blob, text.as_bytes())?;
-            edits.push((CONFIG_FILE.to_string(), Some(oid)));
-        }
-        update_work_tree(store, edits)?;
+        // The branch moves first, compare-and-swap against the HEAD the snapshot was
+        // compared with: that is the moment the backup happens.
         let log_message = format!(
             "idgit backup: {}",
             message.lines().next().unwrap_or_default()
         );
-        match head.as_ref() {
-            Some(parent) => store
-                .repo
-                .reference_matching(&branch, commit, true, parent.id(), &log_message)
-                .map_err(|_| StoreError::BranchMoved {
-                    path: store.dir.clone(),
-                })?,
-            None => store
-                .repo
-                .reference(&branch, commit, false, &log_message)
-                .map_err(|_| StoreError::BranchMoved {
-                    path: store.dir.clone(),
-                })?,
+        let moved = match head.as_ref() {
+            Some(parent) => {
+                store
+                    .repo
+                    .reference_matching(&branch, commit, true, parent.id(), &log_message)
+            }
+            None => store.repo.reference(&branch, commit, false, &log_message),
         };
+        moved.map_err(|_| StoreError::BranchMoved {
+            path: store.dir.clone(),
+        })?;
+        if let Some(text) = &new_config {
+            let oid = Oid::hash_object(ObjectType::Blob, text.as_bytes())?;
+            edits.push((CONFIG_FILE.to_string(), Some(oid)));
+        }
+        update_work_tree(store, edits).map_err(|error| StoreError::WorkTree {
+            commit: commit.to_string(),
+            paths: request
+                .kinds
+                .iter()
+                .map(|k| k.repo_path())
+                .collect::<Vec<_>>()
+                .join(" "),
+            reason: error.to_string(),
+        })?;
         Ok(CommitOutcome::Committed {
             commit,
             branch,
             changes,
         })
     }
+}
+
+/// A file idgit wrote for an object: `<slug>.<id>.yaml`. Other entries in a kind's
+/// directory belong to someone else and are left alone.
+fn is_object_file(entry: &git2::TreeEntry<'_>) -> bool {
+    entry.kind() == Some(ObjectType::Blob)
+        && entry
+            .name()
+            .ok()
+            .and_then(layout::id_from_file_name)
+            .is_some()
+}
+
+/// The tree at `path`, if there is one.
+fn subtree<'r>(
+    repo: &'r Repository,
+    tree: Option<&git2::Tree<'_>>,
+    path: &str,
+) -> Option<git2::Tree<'r>> {
+    tree?
+        .get_path(Path::new(path))
+        .ok()?
+        .to_object(repo)
+        .ok()?
+        .into_tree()
+        .ok()
 }
 
 /// Whether `path` in `tree` is already the object `oid`: unchanged subtrees are not
@@ -531,11 +593,9 @@ pub fn kind_files(
             let Ok(subtree) = entry.to_object(repo)?.into_tree() else {
                 return Ok(files);
             };
-            for entry in subtree.iter() {
-                if entry.kind() == Some(ObjectType::Blob) {
-                    if let Ok(name) = entry.name() {
-                        files.insert(name.to_string(), entry.id());
-                    }
+            for entry in subtree.iter().filter(is_object_file) {
+                if let Ok(name) = entry.name() {
+                    files.insert(name.to_string(), entry.id());
                 }
             }
         }

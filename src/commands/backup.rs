@@ -108,7 +108,12 @@ fn resolve(args: &BackupArgs) -> Result<BackupSettings, UserError> {
         let error = StoreError::RepoIsAFile { path: repo.clone() };
         return Err(store_error(error));
     }
-    let config = settings::load_config(&repo)?.unwrap_or_default();
+    refuse_nested_repository(&repo)?;
+    let config = match settings::load_config(&repo)? {
+        Some(config) => config,
+        // A bare repository has no work tree: its idgit.yaml is the committed one.
+        None => committed_config(&repo)?.unwrap_or_default(),
+    };
     let kinds = settings::resolve_kinds(args.kinds.as_deref(), &config)?;
     let flags = ConnectionFlags {
         cloud: args.connection.cloud,
@@ -133,6 +138,63 @@ fn resolve(args: &BackupArgs) -> Result<BackupSettings, UserError> {
     })
 }
 
+/// `--repo` inside a backup repository's work tree (say, its `users/` directory) would
+/// otherwise start a second, nested backup repository there.
+fn refuse_nested_repository(dir: &std::path::Path) -> Result<(), UserError> {
+    let Ok(found) = git2::Repository::discover(dir) else {
+        return Ok(());
+    };
+    let Some(workdir) = found.workdir() else {
+        return Ok(());
+    };
+    let same = |a: &std::path::Path, b: &std::path::Path| {
+        a.canonicalize()
+            .ok()
+            .zip(b.canonicalize().ok())
+            .is_some_and(|(a, b)| a == b)
+    };
+    let is_backup_repo = workdir.join(settings::CONFIG_FILE).is_file();
+    if is_backup_repo && dir.exists() && !same(workdir, dir) && !dir.join(".git").exists() {
+        return Err(UserError::new(format!(
+            "{} is inside the backup repository {}",
+            dir.display(),
+            workdir.display()
+        ))
+        .with_hint(format!(
+            "use --repo {} to back up into that repository",
+            workdir.display()
+        )));
+    }
+    Ok(())
+}
+
+/// `idgit.yaml` from HEAD, for repositories without a work tree.
+fn committed_config(dir: &std::path::Path) -> Result<Option<Config>, UserError> {
+    let Ok(Some(store)) = Store::open(dir) else {
+        return Ok(None);
+    };
+    let Ok(Some(head)) = store.head_commit() else {
+        return Ok(None);
+    };
+    let Ok(entry) = head
+        .tree()
+        .and_then(|t| t.get_path(std::path::Path::new(settings::CONFIG_FILE)))
+    else {
+        return Ok(None);
+    };
+    let Ok(blob) = store.repository().find_blob(entry.id()) else {
+        return Ok(None);
+    };
+    let text = String::from_utf8_lossy(blob.content());
+    settings::parse_config(&text).map(Some).map_err(|message| {
+        UserError::new(format!(
+            "{} (committed in HEAD): {message}",
+            settings::CONFIG_FILE
+        ))
+        .with_hint("commit a fixed idgit.yaml")
+    })
+}
+
 /// Runs a backup. Used by `idgit backup` and `idgit demo`.
 pub async fn backup(
     settings: &BackupSettings,
@@ -151,6 +213,18 @@ pub async fn backup(
     let author =
         settings::resolve_author(settings.author.as_deref(), &settings.config, git_identity)?;
     let committer = settings::resolve_committer(&author)?;
+    // Checked now, not after an hour of reading: git refuses some names and emails.
+    for identity in [&author, &committer] {
+        git2::Signature::now(&identity.name, &identity.email).map_err(|e| {
+            UserError::new(format!(
+                "cannot use {:?} <{}> as a commit identity: {}",
+                identity.name,
+                identity.email,
+                e.message()
+            ))
+            .with_hint("set a plain name and email with --author \"Name <email>\"")
+        })?;
+    }
 
     let client = GraphClient::new(
         settings.client.clone(),
@@ -174,8 +248,9 @@ pub async fn backup(
     if let Err(error) = read_result {
         // Closing the channel without a commit request makes the writer discard
         // everything it holds.
-        writer.abandon();
-        return Err(error);
+        // If the writer itself failed, the readers only saw it stop: its error is the
+        // one that explains what happened.
+        return Err(writer.abandon().err().unwrap_or(error));
     }
 
     let request = FinishRequest {
@@ -420,9 +495,12 @@ fn spawn_writer(repo: PathBuf) -> (mpsc::Sender<WriterMessage>, Writer) {
 }
 
 impl Writer {
-    fn abandon(self) {
+    /// Discards the snapshot; returns the writer's own error, if it failed.
+    fn abandon(self) -> Result<(), UserError> {
         drop(self.files);
-        let _ = self.thread.join();
+        self.thread
+            .join()
+            .unwrap_or_else(|_| Err(UserError::new("the repository writer failed")))
     }
 
     async fn finish(self, request: FinishRequest) -> Result<CommitOutcome, UserError> {

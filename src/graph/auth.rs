@@ -131,6 +131,34 @@ impl TokenSource {
                 return Ok(cached.token.clone());
             }
         }
+        let fetched = self
+            .fetch(authority_host, tenant_id, client_id, secret)
+            .await;
+        match (fetched, cache.as_ref()) {
+            (Ok(cached), _) => {
+                let token = cached.token.clone();
+                *cache = Some(cached);
+                Ok(token)
+            }
+            // A renewal that fails while the old token is still good for a while must
+            // not end a long backup: try again at the next request.
+            (Err(error), Some(cached))
+                if cached.expires > Instant::now() + Duration::from_secs(30) =>
+            {
+                tracing::warn!(%error, "could not renew the access token; using the current one");
+                Ok(cached.token.clone())
+            }
+            (Err(error), _) => Err(error),
+        }
+    }
+
+    async fn fetch(
+        &self,
+        authority_host: &str,
+        tenant_id: &str,
+        client_id: &str,
+        secret: &Secret,
+    ) -> Result<CachedToken, GraphError> {
         let url = format!(
             "{}/{}/oauth2/v2.0/token",
             authority_host.trim_end_matches('/'),
@@ -143,7 +171,7 @@ impl TokenSource {
         );
         let form = [
             ("grant_type", "client_credentials"),
-            ("client_id", client_id.as_str()),
+            ("client_id", client_id),
             ("client_secret", secret.expose()),
             ("scope", self.scope.as_str()),
         ];
@@ -168,18 +196,19 @@ impl TokenSource {
                 "the login endpoint answered with something that is not a token response",
             )
         })?;
+        // The lifetime comes from the network: clamp it, so that a silly value neither
+        // overflows the clock nor makes every request fetch a new token.
         let lifetime = parsed
             .expires_in
             .as_ref()
             .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
-            .unwrap_or(3599);
-        let token = Secret::new(parsed.access_token);
-        *cache = Some(CachedToken {
-            token: token.clone(),
-            expires: Instant::now() + Duration::from_secs(lifetime),
-        });
+            .unwrap_or(3599)
+            .clamp(RENEW_BEFORE.as_secs() + 60, 24 * 3600);
         tracing::debug!(lifetime, "acquired an access token");
-        Ok(token)
+        Ok(CachedToken {
+            token: Secret::new(parsed.access_token),
+            expires: Instant::now() + Duration::from_secs(lifetime),
+        })
     }
 
     /// Forget the cached token, after Graph refused it.

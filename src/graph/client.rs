@@ -72,6 +72,9 @@ impl GraphClient {
     pub fn new(options: ClientOptions, credential: Credential) -> Result<Self, GraphError> {
         let http = reqwest::Client::builder()
             .timeout(options.timeout)
+            // A redirect would carry the token, or the client secret in a form body, to
+            // wherever it points. Graph does not redirect these requests.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("idgit/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| GraphError::new(ErrorKind::Unreachable, "client setup", e.to_string()))?;
@@ -117,6 +120,17 @@ impl GraphClient {
     pub async fn get_json(&self, path_or_url: &str) -> Result<Value, GraphError> {
         let url = self.url(path_or_url);
         let request = describe("GET", &url);
+        // Links come from the server; the token goes only to the configured service.
+        if !url.starts_with(&format!("{}/", self.inner.root)) {
+            return Err(GraphError::new(
+                ErrorKind::Malformed,
+                request,
+                format!(
+                    "Graph sent a link to another service ({}); it was not followed",
+                    super::auth::host_of(&url)
+                ),
+            ));
+        }
         let mut attempt = 0;
         let mut token_refreshed = false;
         loop {
@@ -179,7 +193,13 @@ impl GraphClient {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
             .unwrap_or(0);
-        let jitter = 0.5 + f64::from(nanos % 1000) / 2000.0;
+        let spread = u64::from(nanos / 1000)
+            ^ self
+                .inner
+                .requests
+                .load(Ordering::Relaxed)
+                .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let jitter = 0.5 + (spread % 1000) as f64 / 2000.0;
         Duration::from_secs_f64((base * jitter).min(self.inner.options.backoff_cap.as_secs_f64()))
     }
 
@@ -197,7 +217,7 @@ impl GraphClient {
             .inner
             .http
             .get(url)
-            .header(AUTHORIZATION, format!("Bearer {}", token.expose()))
+            .header(AUTHORIZATION, bearer(&token))
             .header(ACCEPT, "application/json")
             .send()
             .await;
@@ -272,6 +292,14 @@ impl GraphClient {
             _ => Failure::Final(error),
         })
     }
+}
+
+/// The Authorization header, marked sensitive so that no debug output shows it.
+fn bearer(token: &super::auth::Secret) -> reqwest::header::HeaderValue {
+    let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+        .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static("Bearer invalid"));
+    value.set_sensitive(true);
+    value
 }
 
 enum Failure {

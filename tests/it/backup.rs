@@ -333,3 +333,101 @@ fn an_incremental_backup_writes_only_what_changed() {
     // One blob, the users tree, the root tree and the commit.
     assert_eq!(count(), before + 4);
 }
+
+/// Files that are not idgit's own in a kind's directory are kept, and not counted.
+#[test]
+fn other_files_in_kind_directories_are_kept() {
+    let env = TestEnv::demo();
+    assert_eq!(env.backup(&[]).code, 0);
+    let repo = env.git();
+    std::fs::write(env.repo().join("users/README.md"), "Our users.\n").unwrap();
+    let mut index = repo.index().unwrap();
+    index
+        .add_path(std::path::Path::new("users/README.md"))
+        .unwrap();
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let head = repo.head().unwrap().peel_to_commit().unwrap();
+    let signature = git2::Signature::now("Someone", "someone@example.com").unwrap();
+    repo.commit(
+        Some("HEAD"),
+        &signature,
+        &signature,
+        "Add a README",
+        &tree,
+        &[&head],
+    )
+    .unwrap();
+    env.tenant(|tenant| {
+        let users = tenant.collection_mut("users").unwrap();
+        let user = users.values_mut().next().unwrap();
+        user["jobTitle"] = "Changed".into();
+    });
+    let run = env.backup(&[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let message = env
+        .git()
+        .head()
+        .unwrap()
+        .peel_to_commit()
+        .unwrap()
+        .message()
+        .unwrap()
+        .to_string();
+    assert!(message.contains("users: +0 ~1 -0"), "{message}");
+    assert!(env.head_files().contains_key("users/README.md"));
+    assert!(env.repo().join("users/README.md").is_file());
+}
+
+/// A repository without a work tree takes its settings from the committed idgit.yaml.
+#[test]
+fn bare_repositories_use_the_committed_config() {
+    let env = TestEnv::demo();
+    let bare = env.dir.path().join("bare.git");
+    let mut options = git2::RepositoryInitOptions::new();
+    options.bare(true).initial_head("main");
+    git2::Repository::init_opts(&bare, &options).unwrap();
+    let run = env.idgit(&[
+        "backup",
+        "--repo",
+        bare.to_str().unwrap(),
+        "--kinds",
+        "users",
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let repo = git2::Repository::open(&bare).unwrap();
+    let config = crate::common::tree_files(&repo)["idgit.yaml"].clone();
+    // Narrow the committed config to one kind and deny a property, as a pull request would.
+    let narrowed = config.replace(
+        "properties: {}",
+        "properties:\n  users:\n    deny: [jobTitle]",
+    );
+    let blob = repo.blob(narrowed.as_bytes()).unwrap();
+    let head = repo.head().unwrap().peel_to_commit().unwrap();
+    let mut builder = repo.treebuilder(Some(&head.tree().unwrap())).unwrap();
+    builder.insert("idgit.yaml", blob, 0o100644).unwrap();
+    let tree = repo.find_tree(builder.write().unwrap()).unwrap();
+    let signature = git2::Signature::now("Someone", "someone@example.com").unwrap();
+    repo.commit(
+        Some("HEAD"),
+        &signature,
+        &signature,
+        "Keep job titles out",
+        &tree,
+        &[&head],
+    )
+    .unwrap();
+    let run = env.idgit(&[
+        "backup",
+        "--repo",
+        bare.to_str().unwrap(),
+        "--kinds",
+        "users",
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let files = crate::common::tree_files(&repo);
+    assert!(files
+        .iter()
+        .filter(|(p, _)| p.starts_with("users/"))
+        .all(|(_, c)| !c.contains("jobTitle:")));
+}

@@ -236,3 +236,34 @@ fn bad_flag_values_are_refused_by_the_parser() {
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stderr.contains("--concurrency"));
 }
+
+#[test]
+fn repo_inside_a_backup_repository() {
+    let env = TestEnv::demo();
+    assert_eq!(env.backup(&[]).code, 0);
+    let users = env.repo().join("users");
+    let run = env.idgit(&["backup", "--repo", users.to_str().unwrap()]);
+    let line = error_line(&run, &env);
+    assert!(
+        line.starts_with("error: [TMP]/backup/users is inside the backup repository [TMP]/backup/"),
+        "{line}"
+    );
+    assert!(line.contains("hint: use --repo [TMP]/backup/"), "{line}");
+}
+
+#[test]
+fn plain_http_to_another_machine_is_refused() {
+    let env = TestEnv::demo();
+    let run = env.idgit_with_env(
+        &["backup", "--repo", "backup"],
+        &[
+            ("IDGIT_ACCESS_TOKEN", "t"),
+            ("IDGIT_GRAPH_URL", "http://graph.example.com"),
+        ],
+    );
+    let line = error_line(&run, &env);
+    assert!(
+        line.contains("IDGIT_GRAPH_URL uses plain http to another machine"),
+        "{line}"
+    );
+}
