@@ -132,7 +132,8 @@ impl Progress {
     }
 
     pub fn finished(&self, kind: &'static str, objects: usize, elapsed: Duration) {
-        let text = format!("{objects} objects in {:.1}s", elapsed.as_secs_f64());
+        let noun = if objects == 1 { "object" } else { "objects" };
+        let text = format!("{objects} {noun} in {:.1}s", elapsed.as_secs_f64());
         if let Some(bar) = self.bars.as_ref().and_then(|b| b.get(kind)) {
             bar.finish_with_message(text);
         } else if !self.quiet {

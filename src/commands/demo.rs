@@ -79,12 +79,26 @@ pub async fn run(args: DemoArgs, printer: &Printer) -> Result<Outcome, UserError
     let dir = repo.display();
     printer.line("");
     printer.line("Where to look:");
-    printer.line(&format!("  git -C {dir} log --stat                         one commit per backup that changed something"));
-    printer.line(&format!("  {dir}/conditional-access-policies/           one YAML file per policy, references by object ID"));
-    printer.line(&format!(
-        "  {dir}/groups/                                members and owners under `relationships`"
-    ));
-    printer.line(&format!("  {dir}/idgit.yaml                             kinds, personal-data filters, safety limits"));
+    for (what, where_) in [
+        (
+            "the history, one commit per backup that changed something",
+            format!("git -C {dir} log --stat"),
+        ),
+        (
+            "one YAML file per policy, references by object ID",
+            format!("{dir}/conditional-access-policies/"),
+        ),
+        (
+            "members and owners, under `relationships`",
+            format!("{dir}/groups/"),
+        ),
+        (
+            "kinds, personal-data filters, safety limits",
+            format!("{dir}/idgit.yaml"),
+        ),
+    ] {
+        printer.line(&format!("  {what}:\n      {where_}"));
+    }
     printer.line("Run `idgit demo` again: the second backup finds no change and makes no commit.");
     Ok(Outcome::Success)
 }

@@ -66,6 +66,8 @@ struct Inner {
     permits: Semaphore,
     options: ClientOptions,
     requests: AtomicU64,
+    /// Whether Graph has answered any request yet.
+    answered: std::sync::atomic::AtomicBool,
 }
 
 impl GraphClient {
@@ -88,6 +90,7 @@ impl GraphClient {
                 permits: Semaphore::new(options.max_concurrency.max(1)),
                 options,
                 requests: AtomicU64::new(0),
+                answered: std::sync::atomic::AtomicBool::new(false),
             }),
         })
     }
@@ -224,13 +227,16 @@ impl GraphClient {
         let response = match response {
             Ok(response) => response,
             Err(error) => {
+                let refused = error.is_connect();
                 let error = GraphError::new(
                     ErrorKind::Unreachable,
                     request,
                     format!("cannot reach Graph: {}", transport_reason(&error)),
                 );
-                // A refused connection will not heal in seconds; a reset or timeout may.
-                return Err(if error.message.contains("connection failed") {
+                // A service that never answered is misconfigured: say so at once. One that
+                // answered before and refuses now (a restart, a proxy) may come back.
+                let answered_before = self.inner.answered.load(Ordering::Relaxed);
+                return Err(if refused && !answered_before {
                     Failure::Final(error)
                 } else {
                     Failure::Retry {
@@ -240,6 +246,7 @@ impl GraphClient {
                 });
             }
         };
+        self.inner.answered.store(true, Ordering::Relaxed);
         let status = response.status();
         let headers = response.headers().clone();
         let body = match response.bytes().await {
@@ -319,6 +326,10 @@ fn exhausted(mut error: GraphError, attempts: u32) -> GraphError {
     error
 }
 
+/// More pages than any tenant has (999 objects each): a server that keeps inventing
+/// new links is broken.
+const MAX_PAGES: usize = 1_000_000;
+
 /// Follows `@odata.nextLink` and refuses a link that leads back to a page already read,
 /// which would otherwise loop for ever.
 pub struct Pager {
@@ -339,7 +350,7 @@ impl Pager {
         let Some(url) = self.next.take() else {
             return Ok(None);
         };
-        if !self.seen.insert(url.clone()) {
+        if !self.seen.insert(url.clone()) || self.seen.len() > MAX_PAGES {
             return Err(GraphError::new(
                 ErrorKind::PagingLoop,
                 describe("GET", &url),

@@ -6,6 +6,7 @@ mod common;
 mod backup;
 mod bad_input;
 mod cli_help;
+mod demo;
 mod graph_client;
 mod kinds;
 mod readers;
