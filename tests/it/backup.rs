@@ -128,11 +128,7 @@ fn the_same_tenant_gives_identical_trees_whatever_the_page_size() {
 fn changes_are_committed_with_a_per_kind_summary() {
     let env = TestEnv::demo();
     assert_eq!(env.backup(&[]).code, 0);
-    env.tenant(|tenant| {
-        let users = tenant.collection_mut("users").unwrap();
-        let user = users.values_mut().next().unwrap();
-        user["department"] = "Changed by HR import".into();
-    });
+    env.change_first_user("department", "Changed by HR import");
     let run = env.backup(&["--message", "Nightly backup"]);
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(env.commit_count(), 2);
@@ -168,11 +164,7 @@ fn a_failed_read_leaves_the_repository_untouched() {
     let env = TestEnv::demo();
     assert_eq!(env.backup(&[]).code, 0);
     let before = repo_state(&env.repo());
-    env.tenant(|tenant| {
-        let users = tenant.collection_mut("users").unwrap();
-        let user = users.values_mut().next().unwrap();
-        user["department"] = "Would be a change".into();
-    });
+    env.change_first_user("department", "Would be a change");
     // Groups fail on their second request, after users and others have been read.
     env.emulator.add_fault(fault(
         "/v1.0/groups",
@@ -324,11 +316,7 @@ fn an_incremental_backup_writes_only_what_changed() {
         objects
     };
     let before = count();
-    env.tenant(|tenant| {
-        let users = tenant.collection_mut("users").unwrap();
-        let user = users.values_mut().next().unwrap();
-        user["jobTitle"] = "Promoted".into();
-    });
+    env.change_first_user("jobTitle", "Promoted");
     assert_eq!(env.backup(&[]).code, 0);
     // One blob, the users tree, the root tree and the commit.
     assert_eq!(count(), before + 4);
@@ -358,11 +346,7 @@ fn other_files_in_kind_directories_are_kept() {
         &[&head],
     )
     .unwrap();
-    env.tenant(|tenant| {
-        let users = tenant.collection_mut("users").unwrap();
-        let user = users.values_mut().next().unwrap();
-        user["jobTitle"] = "Changed".into();
-    });
+    env.change_first_user("jobTitle", "Changed");
     let run = env.backup(&[]);
     assert_eq!(run.code, 0, "{run:?}");
     let message = env

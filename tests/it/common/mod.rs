@@ -175,6 +175,15 @@ impl TestEnv {
         tree_files(&self.git())
     }
 
+    /// Sets one property of the first user, as an administrator's edit would.
+    pub fn change_first_user(&self, property: &str, value: &str) {
+        self.tenant(|tenant| {
+            let users = tenant.collection_mut("users").unwrap();
+            let user = users.values_mut().next().unwrap();
+            user[property] = value.into();
+        });
+    }
+
     /// Mutates the emulated tenant.
     pub fn tenant<R>(&self, change: impl FnOnce(&mut emulator::Tenant) -> R) -> R {
         let tenant = self.emulator.tenant();
