@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 /// One object kind.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub struct Kind {
     /// Name used on the command line (`--kinds users,groups`) and in reports.
     pub name: &'static str,
@@ -56,7 +56,7 @@ pub struct Kind {
 }
 
 /// Where a kind lives in Graph and in the repository.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Shape {
     /// A collection: `GET path` pages through objects; each becomes `dir/<slug>.<id>.yaml`.
     Collection {
@@ -72,7 +72,7 @@ pub enum Shape {
 }
 
 /// Which properties a list request asks for.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Select {
     /// `$select` every property of the type except the listed ones. Needed where Graph
     /// returns only a default subset without `$select` (users, groups).
@@ -82,7 +82,7 @@ pub enum Select {
 }
 
 /// A property path with the reason it is listed.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Prop {
     pub path: &'static str,
     pub reason: &'static str,
@@ -93,7 +93,7 @@ const fn p(path: &'static str, reason: &'static str) -> Prop {
 }
 
 /// A property whose values refer to other objects.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Reference {
     pub path: &'static str,
     pub target: RefTarget,
@@ -111,7 +111,7 @@ pub enum RefTarget {
 }
 
 /// A relationship stored under `relationships.<name>` in the owning object's file.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Relationship {
     pub name: &'static str,
     /// Graph path below the object: `/groups/{id}/<segment>`.

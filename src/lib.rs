@@ -26,13 +26,17 @@
 pub mod catalog;
 pub mod cli;
 pub mod commands;
+pub mod diff;
 pub mod emulator;
 pub mod env;
 pub mod error;
 pub mod graph;
+pub mod history;
 pub mod layout;
+pub mod names;
 pub mod normalize;
 pub mod output;
+pub mod report;
 pub mod settings;
 pub mod store;
 pub mod yaml;

@@ -56,6 +56,17 @@ impl Printer {
         }
     }
 
+    /// A rendered document (a report), written as it is whatever the format.
+    pub fn document(&self, text: &str) {
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.as_bytes());
+    }
+
+    /// Whether stdout is a terminal that wants colour (NO_COLOR unset).
+    pub fn color(&self) -> bool {
+        std::io::stdout().is_terminal() && crate::env::var(crate::env::NO_COLOR).is_none()
+    }
+
     /// A note to the person running the command, on stderr.
     pub fn note(&self, text: &str) {
         if !self.quiet {

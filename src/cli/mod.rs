@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::commands::{backup, demo, emulator};
+use crate::commands::{backup, demo, diff, emulator};
 use crate::error::{Outcome, UserError};
 use crate::output::Printer;
 
@@ -33,6 +33,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Backup(backup::BackupArgs),
+    Diff(diff::DiffArgs),
     Emulator(emulator::EmulatorArgs),
     Demo(demo::DemoArgs),
 }
@@ -41,7 +42,9 @@ impl Command {
     fn format(&self) -> crate::output::Format {
         match self {
             Command::Backup(args) => args.format,
-            Command::Emulator(_) | Command::Demo(_) => crate::output::Format::Text,
+            Command::Emulator(_) | Command::Demo(_) | Command::Diff(_) => {
+                crate::output::Format::Text
+            }
         }
     }
 }
@@ -51,6 +54,7 @@ pub async fn run(cli: Cli) -> Result<Outcome, (Printer, UserError)> {
     let printer = Printer::new(cli.command.format(), cli.quiet);
     let result = match cli.command {
         Command::Backup(args) => backup::run(args, &printer).await,
+        Command::Diff(args) => diff::run(args, &printer),
         Command::Emulator(args) => emulator::run(args, &printer).await,
         Command::Demo(args) => demo::run(args, &printer).await,
     };

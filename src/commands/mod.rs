@@ -3,4 +3,5 @@
 
 pub mod backup;
 pub mod demo;
+pub mod diff;
 pub mod emulator;

@@ -11,6 +11,7 @@ fn help_texts() {
     for command in [
         &["--help"][..],
         &["backup", "--help"],
+        &["diff", "--help"],
         &["emulator", "--help"],
         &["demo", "--help"],
     ] {

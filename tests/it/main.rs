@@ -7,6 +7,7 @@ mod backup;
 mod bad_input;
 mod cli_help;
 mod demo;
+mod diff;
 mod foreign_server;
 mod graph_client;
 mod kinds;

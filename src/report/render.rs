@@ -1,0 +1,230 @@
+//! Laying out a report: text for terminals, Markdown for pull requests and job
+//! summaries, JSON for machines. Templates (in `templates/`) see only the view model.
+
+use minijinja::{context, Environment, Value as TemplateValue};
+
+use super::Report;
+
+/// GitHub refuses comments and job summaries longer than this.
+pub const MARKDOWN_LIMIT: usize = 65_536;
+
+/// Sections with more changed fields than this fold into `<details>`.
+const DETAILS_AFTER: usize = 8;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Markdown,
+    Json,
+}
+
+/// Renders a report. `color` adds ANSI colours to text.
+pub fn render(report: &Report, format: ReportFormat, color: bool) -> String {
+    match format {
+        ReportFormat::Json => {
+            let mut text = serde_json::to_string_pretty(report).unwrap_or_default();
+            text.push('\n');
+            text
+        }
+        ReportFormat::Text => template(color).render_report("text", report, 0),
+        ReportFormat::Markdown => markdown(report),
+    }
+}
+
+/// Markdown within GitHub's limit: whole object sections are left out from the end,
+/// with a note saying how many, rather than cutting a section in half.
+fn markdown(report: &Report) -> String {
+    let env = template(false);
+    let full = env.render_report("markdown", report, 0);
+    if full.len() <= MARKDOWN_LIMIT {
+        return full;
+    }
+    let (mut keep, mut drop) = (0, report.objects.len());
+    // Binary search for the most sections that fit.
+    while keep + 1 < drop {
+        let middle = (keep + drop) / 2;
+        let text = env.render_report(
+            "markdown",
+            &truncated(report, middle),
+            report.objects.len() - middle,
+        );
+        if text.len() <= MARKDOWN_LIMIT {
+            keep = middle;
+        } else {
+            drop = middle;
+        }
+    }
+    env.render_report(
+        "markdown",
+        &truncated(report, keep),
+        report.objects.len() - keep,
+    )
+}
+
+fn truncated(report: &Report, objects: usize) -> Report {
+    let mut report = report.clone();
+    report.objects.truncate(objects);
+    report
+}
+
+struct Templates {
+    env: Environment<'static>,
+}
+
+impl Templates {
+    fn render_report(&self, name: &str, report: &Report, omitted: usize) -> String {
+        let heading = heading(report);
+        let result = self.env.get_template(name).and_then(|t| {
+            t.render(context! {
+                heading => heading,
+                objects => TemplateValue::from(minijinja::value::Serde(&report.objects)),
+                summary => TemplateValue::from(minijinja::value::Serde(&report.summary)),
+                findings => TemplateValue::from(minijinja::value::Serde(&report.findings)),
+                omitted => omitted,
+                details_after => DETAILS_AFTER,
+            })
+        });
+        // The templates are embedded and covered by snapshot tests: a failure here is a
+        // bug, shown rather than hidden.
+        result.unwrap_or_else(|e| format!("report template error: {e}\n"))
+    }
+}
+
+fn heading(report: &Report) -> String {
+    let describe = |r: &super::Revision| match &r.commit {
+        Some(commit) => format!("{} ({})", r.name, &commit[..commit.len().min(12)]),
+        None => r.name.clone(),
+    };
+    match &report.from {
+        Some(from) => format!(
+            "Changes from {} to {}",
+            describe(from),
+            describe(&report.to)
+        ),
+        None => format!("Changes in {}", describe(&report.to)),
+    }
+}
+
+fn template(color: bool) -> Templates {
+    let mut env = Environment::new();
+    let syntax = minijinja::syntax::SyntaxConfig::builder()
+        .keep_trailing_newline(true)
+        .trim_blocks(true)
+        .build()
+        .expect("a valid syntax configuration");
+    env.set_syntax(syntax);
+    env.add_template("text", include_str!("templates/text.j2"))
+        .expect("text template parses");
+    env.add_template("markdown", include_str!("templates/markdown.j2"))
+        .expect("markdown template parses");
+    env.add_filter("sigil", |action: String| match action.as_str() {
+        "added" => "+".to_string(),
+        "removed" => "-".to_string(),
+        _ => "~".to_string(),
+    });
+    env.add_filter("q", |text: String| {
+        format!("\"{}\"", text.replace(['\n', '\r'], " "))
+    });
+    env.add_filter("md", escape_markdown);
+    env.add_filter("html", |text: String| {
+        text.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    });
+    env.add_filter("capitalize", |text: String| {
+        let mut chars = text.chars();
+        chars
+            .next()
+            .map(|c| c.to_uppercase().chain(chars).collect::<String>())
+            .unwrap_or_default()
+    });
+    env.add_filter("paint", move |text: String, style: String| {
+        paint(&text, &style, color)
+    });
+    Templates { env }
+}
+
+fn paint(text: &str, style: &str, color: bool) -> String {
+    if !color {
+        return text.to_string();
+    }
+    let code = match style {
+        "added" => "32",
+        "removed" => "31",
+        "changed" => "33",
+        "security" => "1;31",
+        _ => return text.to_string(),
+    };
+    format!("\x1b[{code}m{text}\x1b[0m")
+}
+
+/// Escapes what Markdown or GitHub would otherwise interpret in names from the tenant:
+/// emphasis, links, HTML, tables, mentions.
+fn escape_markdown(text: String) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '@' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' => out.push(' '),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_markdown_is_cut_between_sections_with_a_note() {
+        let object = super::super::ObjectReport {
+            kind: "users",
+            noun: "user".into(),
+            id: "u".into(),
+            name: "someone@contoso.com".into(),
+            action: crate::diff::Action::Changed,
+            path: "users/someone.u.yaml".into(),
+            previous_path: None,
+            sentence: String::new(),
+            security: Vec::new(),
+            fields: vec![super::super::FieldReport {
+                path: "department".into(),
+                label: "department".into(),
+                text: "\"Sales\" → \"Imported by HR\"".into(),
+                before: None,
+                after: None,
+                added: Vec::new(),
+                removed: Vec::new(),
+            }],
+        };
+        let report = super::super::Report {
+            format_version: 1,
+            from: None,
+            to: super::super::Revision {
+                name: "HEAD".into(),
+                commit: None,
+                date: None,
+                subject: None,
+            },
+            summary: Vec::new(),
+            objects: vec![object; 2000],
+            findings: Vec::new(),
+        };
+        let text = render(&report, ReportFormat::Markdown, false);
+        assert!(text.len() <= MARKDOWN_LIMIT, "{}", text.len());
+        assert!(text.contains("more changed objects are not shown here"));
+        assert!(text.trim_end().ends_with("lists them all._"));
+    }
+
+    #[test]
+    fn markdown_escapes_tenant_text() {
+        assert_eq!(
+            escape_markdown("a|b <script> @team *x*".into()),
+            "a\\|b \\<script\\> \\@team \\*x\\*"
+        );
+    }
+}

@@ -1,0 +1,184 @@
+//! `idgit diff`: a backup, the changes an incident makes, a second backup, and the
+//! report a reviewer reads, in text, Markdown and JSON.
+
+use serde_json::{json, Value};
+
+use crate::common::TestEnv;
+
+/// Ids of demo objects by display name.
+fn id_of(env: &TestEnv, collection: &str, display_name: &str) -> String {
+    env.tenant(|tenant| {
+        let objects = tenant.collection_mut(collection).unwrap();
+        objects
+            .iter()
+            .find(|(_, o)| o["displayName"] == display_name)
+            .map(|(id, _)| id.clone())
+            .unwrap_or_else(|| panic!("no {collection} named {display_name}"))
+    })
+}
+
+/// The incident of the issue: a CA policy disabled with a new exclusion, a group losing
+/// a member, three users' departments overwritten, a named location renamed.
+fn incident(env: &TestEnv) -> String {
+    let finance = id_of(env, "groups", "Finance");
+    let policy_id = env.tenant(|tenant| {
+        let policies = tenant.collection_mut("conditionalAccessPolicies").unwrap();
+        let (id, policy) = policies
+            .iter_mut()
+            .find(|(_, p)| {
+                p["displayName"]
+                    .as_str()
+                    .unwrap()
+                    .contains("Require MFA for administrators")
+            })
+            .unwrap();
+        policy["state"] = json!("disabled");
+        policy["conditions"]["users"]["excludeGroups"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!(finance));
+        id.clone()
+    });
+    env.tenant(|tenant| {
+        let members = tenant.group_members.get_mut(&finance).unwrap();
+        let first = members.iter().next().unwrap().clone();
+        members.remove(&first);
+        let users = tenant.collection_mut("users").unwrap();
+        for user in users.values_mut().take(3) {
+            user["department"] = json!("Imported by HR");
+        }
+        let locations = tenant.collection_mut("namedLocations").unwrap();
+        let location = locations
+            .values_mut()
+            .find(|l| l.get("ipRanges").is_some())
+            .unwrap();
+        location["displayName"] = json!("Head office (moved)");
+    });
+    policy_id
+}
+
+fn env_with_two_backups() -> (TestEnv, String) {
+    let env = TestEnv::demo();
+    assert_eq!(env.backup(&[]).code, 0);
+    let policy = incident(&env);
+    let run = env.backup(&[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    (env, policy)
+}
+
+#[test]
+fn diff_tells_each_change_in_words_with_names() {
+    let (env, _) = env_with_two_backups();
+    let repo = env.repo();
+    let run = env.idgit(&["diff", "--repo", repo.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{run:?}");
+    insta::assert_snapshot!("diff_text", run.normalized(&env));
+    assert!(
+        !run.stdout.contains("\x1b["),
+        "no colour when not on a terminal"
+    );
+}
+
+#[test]
+fn diff_as_markdown() {
+    let (env, _) = env_with_two_backups();
+    let repo = env.repo();
+    let run = env.idgit(&[
+        "diff",
+        "--repo",
+        repo.to_str().unwrap(),
+        "--format",
+        "markdown",
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.len() < idgit::report::render::MARKDOWN_LIMIT);
+    insta::assert_snapshot!("diff_markdown", run.stdout);
+}
+
+#[test]
+fn diff_as_json_validates_against_its_schema() {
+    let (env, policy) = env_with_two_backups();
+    let repo = env.repo();
+    let run = env.idgit(&["diff", "--repo", repo.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    let schema: Value =
+        serde_json::from_str(include_str!("../../schemas/diff.schema.json")).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let policy_report = report["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["id"] == policy.as_str())
+        .unwrap();
+    assert_eq!(policy_report["action"], "changed");
+    let findings: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["text"].as_str().unwrap())
+        .collect();
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.contains("no longer enforced (state disabled)")),
+        "{findings:?}"
+    );
+}
+
+#[test]
+fn one_revision_and_unknown_revisions() {
+    let (env, _) = env_with_two_backups();
+    let repo = env.repo();
+    // The first backup against the latest is the same as the default.
+    let default = env.idgit(&["diff", "--repo", repo.to_str().unwrap()]);
+    let explicit = env.idgit(&["diff", "HEAD~1", "--repo", repo.to_str().unwrap()]);
+    assert_eq!(default.stdout, explicit.stdout);
+    // Nothing between a revision and itself.
+    let same = env.idgit(&["diff", "HEAD", "HEAD", "--repo", repo.to_str().unwrap()]);
+    assert!(same.stdout.contains("No changes."), "{}", same.stdout);
+    let unknown = env.idgit(&["diff", "nightly-42", "--repo", repo.to_str().unwrap()]);
+    assert_eq!(unknown.code, 1);
+    assert_eq!(
+        unknown.stderr.trim(),
+        "error: unknown revision \"nightly-42\"; hint: name a commit, branch or tag, e.g. HEAD~1; `git log --oneline` lists the backups"
+    );
+}
+
+/// A policy that points at an object in neither revision shows the ID as an unknown
+/// reference: the group it names was deleted.
+#[test]
+fn unknown_references_are_shown_as_such() {
+    let env = TestEnv::demo();
+    assert_eq!(env.backup(&[]).code, 0);
+    let ghost = "5f1d6a0e-0000-4000-8000-00000000dead";
+    env.tenant(|tenant| {
+        let policies = tenant.collection_mut("conditionalAccessPolicies").unwrap();
+        let policy = policies
+            .values_mut()
+            .find(|p| p["state"] == "enabled")
+            .unwrap();
+        policy["conditions"]["users"]["excludeGroups"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!(ghost));
+    });
+    assert_eq!(env.backup(&[]).code, 0);
+    let repo = env.repo();
+    let run = env.idgit(&["diff", "--repo", repo.to_str().unwrap()]);
+    assert!(
+        run.stdout
+            .contains(&format!("excluded groups: + unknown reference {ghost}")),
+        "{}",
+        run.stdout
+    );
+    let json = env.idgit(&["diff", "--repo", repo.to_str().unwrap(), "--format", "json"]);
+    let report: Value = serde_json::from_str(&json.stdout).unwrap();
+    let item = &report["objects"][0]["fields"][0]["added"][0];
+    assert_eq!(item["unknownReference"], true);
+}
