@@ -182,6 +182,8 @@ async fn download_only(base_url: &str, credential: Credential) -> (Duration, u64
 }
 
 /// Runs `idgit backup` as a child process; returns its wall time and peak RSS in KiB.
+// The child is reaped with wait4, which also returns its resource usage.
+#[allow(clippy::zombie_processes)]
 fn run_backup(repo: &std::path::Path, envs: &[(String, String)]) -> (Duration, i64) {
     let started = Instant::now();
     let child = Command::new(env!("CARGO_BIN_EXE_idgit"))

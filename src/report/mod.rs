@@ -509,23 +509,21 @@ pub fn security_findings(change: &ObjectChange) -> Vec<String> {
                 found.push("member or owner added to a role-assignable group".to_string());
             }
         }
-        "named-locations" => {
-            if value_change("isTrusted").is_some_and(|(_, after)| after == Value::Bool(true)) {
-                found.push("location marked trusted".to_string());
-            }
+        "named-locations"
+            if value_change("isTrusted").is_some_and(|(_, after)| after == Value::Bool(true)) =>
+        {
+            found.push("location marked trusted".to_string());
         }
-        "authorization-policy" => {
-            if change.action == Action::Changed {
-                found.push("tenant-wide authorization settings changed".to_string());
-            }
+        "authorization-policy" if change.action == Action::Changed => {
+            found.push("tenant-wide authorization settings changed".to_string());
         }
-        "authentication-methods-policy" => {
+        "authentication-methods-policy"
             if change.fields.iter().any(|f| {
                 f.schema_path.ends_with("excludeTargets")
                     && matches!(&f.change, Change::Set { added, .. } if !added.is_empty())
-            }) {
-                found.push("authentication method exclusion added".to_string());
-            }
+            }) =>
+        {
+            found.push("authentication method exclusion added".to_string());
         }
         _ => {}
     }

@@ -165,7 +165,7 @@ fn client_secret_is_exchanged_and_renewed_when_graph_refuses_the_token() {
             .and(body_string_contains("grant_type=client_credentials"))
             .and(body_string_contains("client_id=app-id"))
             .and(body_string_contains("client_secret=s3cr%26t"))
-            .and(body_string_contains(&format!("scope={}", urlencoded(&format!("{}/.default", server.uri())))))
+            .and(body_string_contains(format!("scope={}", urlencoded(&format!("{}/.default", server.uri())))))
             .respond_with(ResponseTemplate::new(200).set_body_json(json!({
                 "token_type": "Bearer", "expires_in": 3599, "access_token": "issued-token"
             })))
