@@ -227,6 +227,8 @@ pub struct SnapshotWriter<'s> {
     odb: &'s git2::Odb<'s>,
     mempack: git2::Mempack<'s>,
     pending_bytes: usize,
+    /// Flush to a pack after this many bytes of new objects.
+    flush_after: usize,
     /// Objects in the in-memory database since the last flush.
     pending: Vec<Oid>,
     /// Packs written but not committed: dropping them deletes their temporary files.
@@ -249,6 +251,7 @@ impl<'s> SnapshotWriter<'s> {
             odb,
             mempack,
             pending_bytes: 0,
+            flush_after: FLUSH_BYTES,
             pending: Vec::new(),
             packs: Vec::new(),
             files: BTreeMap::new(),
@@ -313,7 +316,7 @@ impl<'s> SnapshotWriter<'s> {
             self.odb.write(ObjectType::Blob, content)?;
             self.pending.push(oid);
             self.pending_bytes += content.len();
-            if self.pending_bytes >= FLUSH_BYTES {
+            if self.pending_bytes >= self.flush_after {
                 self.flush()?;
             }
         }
@@ -333,6 +336,27 @@ impl<'s> SnapshotWriter<'s> {
             .or_default()
             .insert(id.to_string(), (name.to_string(), oid));
         Ok(())
+    }
+
+    /// Never writes a pack: for a snapshot that is only compared, never committed. Only
+    /// new or changed objects are held, so memory follows the size of the change.
+    pub fn keep_in_memory(&mut self) {
+        self.flush_after = usize::MAX;
+    }
+
+    /// Builds the snapshot's tree in memory, for comparing it with HEAD. Nothing becomes
+    /// visible outside this writer, which must have been kept in memory.
+    pub fn preview_tree(mut self, kinds: &[&'static Kind]) -> Result<Oid, StoreError> {
+        let head = self.store.head_commit()?;
+        let head_tree = head.as_ref().map(|c| c.tree()).transpose()?;
+        let snapshot = kinds
+            .iter()
+            .map(|kind| {
+                let files = self.files.remove(kind.name).unwrap_or_default();
+                (kind.name, files.into_values().collect())
+            })
+            .collect();
+        Ok(self.build_tree(head_tree.as_ref(), kinds, snapshot, None)?)
     }
 
     /// Moves the in-memory objects into a new, uncommitted pack.
@@ -366,6 +390,88 @@ impl<'s> SnapshotWriter<'s> {
     /// to the next pack.
     fn track(&mut self, oid: Oid) {
         self.pending.push(oid);
+    }
+
+    /// Builds the snapshot's root tree on top of `head_tree`: each backed-up kind's
+    /// directory or file replaced, everything else kept.
+    fn build_tree(
+        &mut self,
+        head_tree: Option<&git2::Tree<'_>>,
+        kinds: &[&'static Kind],
+        mut snapshot: BTreeMap<&'static str, KindFiles>,
+        new_config: Option<&str>,
+    ) -> Result<Oid, git2::Error> {
+        let mut root = self.store.repo.treebuilder(head_tree)?;
+        let mut policies: Option<TreeBuilder<'_>> = None;
+        for kind in kinds {
+            let files = snapshot.remove(kind.name).unwrap_or_default();
+            match kind.shape {
+                Shape::Collection { dir, .. } => {
+                    // Start from the existing directory and replace only idgit's object
+                    // files: anything else someone put there (a README) is kept.
+                    let existing = subtree(&self.store.repo, head_tree, dir);
+                    let mut builder = self.store.repo.treebuilder(existing.as_ref())?;
+                    if let Some(existing) = &existing {
+                        for entry in existing.iter() {
+                            let name = entry.name().unwrap_or_default();
+                            if is_object_file(&entry) && !files.contains_key(name) {
+                                builder.remove(name)?;
+                            }
+                        }
+                    }
+                    for (name, oid) in &files {
+                        builder.insert(name, *oid, git2::FileMode::Blob.into())?;
+                    }
+                    if builder.is_empty() {
+                        root.remove(dir).ok();
+                    } else {
+                        let tree = builder.write()?;
+                        if !in_tree(head_tree, dir, tree) {
+                            self.track(tree);
+                        }
+                        root.insert(dir, tree, git2::FileMode::Tree.into())?;
+                    }
+                }
+                Shape::Singleton { file, .. } => {
+                    let (parent, name) = file.rsplit_once('/').unwrap_or(("", file));
+                    if policies.is_none() {
+                        let existing = subtree(&self.store.repo, head_tree, parent);
+                        policies = Some(self.store.repo.treebuilder(existing.as_ref())?);
+                    }
+                    let Some(builder) = policies.as_mut() else {
+                        continue;
+                    };
+                    match files.get(file) {
+                        Some(oid) => {
+                            builder.insert(name, *oid, git2::FileMode::Blob.into())?;
+                        }
+                        None => {
+                            builder.remove(name).ok();
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(builder) = policies {
+            // Only one parent directory holds singletons today; the catalog test keeps it so.
+            let parent = singleton_dir(kinds).unwrap_or("policies");
+            if builder.is_empty() {
+                root.remove(parent).ok();
+            } else {
+                let tree = builder.write()?;
+                if !in_tree(head_tree, parent, tree) {
+                    self.track(tree);
+                }
+                root.insert(parent, tree, git2::FileMode::Tree.into())?;
+            }
+        }
+        if let Some(text) = new_config {
+            let oid = Oid::hash_object(ObjectType::Blob, text.as_bytes())?;
+            root.insert(CONFIG_FILE, oid, git2::FileMode::Blob.into())?;
+        }
+        let tree_id = root.write()?;
+        self.track(tree_id);
+        Ok(tree_id)
     }
 
     /// Compares with HEAD and, if anything changed and the guard agrees, commits.
@@ -413,76 +519,12 @@ impl<'s> SnapshotWriter<'s> {
         for mut pack in std::mem::take(&mut self.packs) {
             pack.commit()?;
         }
-        let mut root = store.repo.treebuilder(head_tree.as_ref())?;
-        let mut policies: Option<TreeBuilder<'_>> = None;
-        for kind in request.kinds {
-            let files = snapshot.remove(kind.name).unwrap_or_default();
-            match kind.shape {
-                Shape::Collection { dir, .. } => {
-                    // Start from the existing directory and replace only idgit's object
-                    // files: anything else someone put there (a README) is kept.
-                    let existing = subtree(&store.repo, head_tree.as_ref(), dir);
-                    let mut builder = store.repo.treebuilder(existing.as_ref())?;
-                    if let Some(existing) = &existing {
-                        for entry in existing.iter() {
-                            let name = entry.name().unwrap_or_default();
-                            if is_object_file(&entry) && !files.contains_key(name) {
-                                builder.remove(name)?;
-                            }
-                        }
-                    }
-                    for (name, oid) in &files {
-                        builder.insert(name, *oid, git2::FileMode::Blob.into())?;
-                    }
-                    if builder.is_empty() {
-                        root.remove(dir).ok();
-                    } else {
-                        let tree = builder.write()?;
-                        if !in_tree(head_tree.as_ref(), dir, tree) {
-                            self.track(tree);
-                        }
-                        root.insert(dir, tree, git2::FileMode::Tree.into())?;
-                    }
-                }
-                Shape::Singleton { file, .. } => {
-                    let (parent, name) = file.rsplit_once('/').unwrap_or(("", file));
-                    if policies.is_none() {
-                        let existing = subtree(&store.repo, head_tree.as_ref(), parent);
-                        policies = Some(store.repo.treebuilder(existing.as_ref())?);
-                    }
-                    let Some(builder) = policies.as_mut() else {
-                        continue;
-                    };
-                    match files.get(file) {
-                        Some(oid) => {
-                            builder.insert(name, *oid, git2::FileMode::Blob.into())?;
-                        }
-                        None => {
-                            builder.remove(name).ok();
-                        }
-                    }
-                }
-            }
-        }
-        if let Some(builder) = policies {
-            // Only one parent directory holds singletons today; the catalog test keeps it so.
-            let parent = singleton_dir(request.kinds).unwrap_or("policies");
-            if builder.is_empty() {
-                root.remove(parent).ok();
-            } else {
-                let tree = builder.write()?;
-                if !in_tree(head_tree.as_ref(), parent, tree) {
-                    self.track(tree);
-                }
-                root.insert(parent, tree, git2::FileMode::Tree.into())?;
-            }
-        }
-        if let Some(text) = &new_config {
-            let oid = Oid::hash_object(ObjectType::Blob, text.as_bytes())?;
-            root.insert(CONFIG_FILE, oid, git2::FileMode::Blob.into())?;
-        }
-        let tree_id = root.write()?;
-        self.track(tree_id);
+        let tree_id = self.build_tree(
+            head_tree.as_ref(),
+            request.kinds,
+            snapshot,
+            new_config.as_deref(),
+        )?;
         let tree = store.repo.find_tree(tree_id)?;
         let author = signature(request.author)?;
         let committer = signature(request.committer)?;

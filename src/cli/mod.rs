@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::commands::{backup, demo, diff, emulator};
+use crate::commands::{backup, demo, diff, drift, emulator};
 use crate::error::{Outcome, UserError};
 use crate::output::Printer;
 
@@ -34,6 +34,7 @@ pub struct Cli {
 pub enum Command {
     Backup(backup::BackupArgs),
     Diff(diff::DiffArgs),
+    Drift(drift::DriftArgs),
     Emulator(emulator::EmulatorArgs),
     Demo(demo::DemoArgs),
 }
@@ -42,7 +43,7 @@ impl Command {
     fn format(&self) -> crate::output::Format {
         match self {
             Command::Backup(args) => args.format,
-            Command::Emulator(_) | Command::Demo(_) | Command::Diff(_) => {
+            Command::Emulator(_) | Command::Demo(_) | Command::Diff(_) | Command::Drift(_) => {
                 crate::output::Format::Text
             }
         }
@@ -55,6 +56,7 @@ pub async fn run(cli: Cli) -> Result<Outcome, (Printer, UserError)> {
     let result = match cli.command {
         Command::Backup(args) => backup::run(args, &printer).await,
         Command::Diff(args) => diff::run(args, &printer),
+        Command::Drift(args) => drift::run(args, &printer).await,
         Command::Emulator(args) => emulator::run(args, &printer).await,
         Command::Demo(args) => demo::run(args, &printer).await,
     };

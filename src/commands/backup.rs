@@ -16,13 +16,15 @@ use tokio::sync::{mpsc, oneshot};
 use crate::catalog::{Kind, Shape};
 use crate::error::{Outcome, UserError};
 use crate::graph::{ClientOptions, ErrorKind, GraphClient, GraphError, Pager};
+use crate::names::Names;
 use crate::normalize::{self, NormalizeError, PropertyFilter, RawRelationships};
 use crate::output::{Format, Printer, Progress};
+use crate::report::{self, Report, Revision};
 use crate::settings::{self, Config, Connection, ConnectionFlags, Identity, Safety};
 use crate::store::{
     CommitError, CommitOutcome, CommitRequest, KindChange, SnapshotWriter, Store, StoreError,
 };
-use crate::{layout, yaml};
+use crate::{history, layout, yaml};
 
 /// Back up the tenant into a git repository: one YAML file per object, one commit per
 /// backup that changed something.
@@ -102,7 +104,7 @@ pub async fn run(args: BackupArgs, printer: &Printer) -> Result<Outcome, UserErr
     Ok(Outcome::Success)
 }
 
-fn resolve(args: &BackupArgs) -> Result<BackupSettings, UserError> {
+pub fn resolve(args: &BackupArgs) -> Result<BackupSettings, UserError> {
     let repo = settings::repo_dir(Some(&args.repo));
     if repo.is_file() {
         let error = StoreError::RepoIsAFile { path: repo.clone() };
@@ -226,32 +228,10 @@ pub async fn backup(
         })?;
     }
 
-    let client = GraphClient::new(
-        settings.client.clone(),
-        settings.connection.credential.clone(),
-    )?;
-    client.sign_in().await?;
-
+    let client = sign_in(settings).await?;
     // Only now, with a working credential, may a missing repository be created.
     Store::open_or_init(&settings.repo).map_err(store_error)?;
-    let (files, writer) = spawn_writer(settings.repo.clone());
-    let names: Vec<&'static str> = settings.kinds.iter().map(|k| k.name).collect();
-    let progress = printer.progress(&names);
-    let concurrency = settings.client.max_concurrency;
-    let reads = settings.kinds.iter().map(|kind| {
-        let filter = settings.filters.get(kind.name).cloned().unwrap_or_default();
-        read_kind(&client, kind, filter, files.clone(), &progress, concurrency)
-    });
-    let read_result = futures_util::future::try_join_all(reads).await;
-    progress.clear();
-    drop(files);
-    if let Err(error) = read_result {
-        // Closing the channel without a commit request makes the writer discard
-        // everything it holds.
-        // If the writer itself failed, the readers only saw it stop: its error is the
-        // one that explains what happened.
-        return Err(writer.abandon().err().unwrap_or(error));
-    }
+    let writer = read_tenant(settings, &client, printer, WriterMode::Commit).await?;
 
     let request = FinishRequest {
         kinds: settings.kinds.clone(),
@@ -288,6 +268,45 @@ pub async fn backup(
         requests: client.request_count(),
         elapsed: started.elapsed(),
     })
+}
+
+/// A client that has proved it can get a token, so that a bad credential fails before
+/// any reading.
+pub async fn sign_in(settings: &BackupSettings) -> Result<GraphClient, UserError> {
+    let client = GraphClient::new(
+        settings.client.clone(),
+        settings.connection.credential.clone(),
+    )?;
+    client.sign_in().await?;
+    Ok(client)
+}
+
+/// Reads every kind into a writer for the repository. Returns the writer only when
+/// every kind was read completely.
+pub async fn read_tenant(
+    settings: &BackupSettings,
+    client: &GraphClient,
+    printer: &Printer,
+    mode: WriterMode,
+) -> Result<Writer, UserError> {
+    let (files, writer) = spawn_writer(settings.repo.clone(), mode);
+    let names: Vec<&'static str> = settings.kinds.iter().map(|k| k.name).collect();
+    let progress = printer.progress(&names);
+    let concurrency = settings.client.max_concurrency;
+    let reads = settings.kinds.iter().map(|kind| {
+        let filter = settings.filters.get(kind.name).cloned().unwrap_or_default();
+        read_kind(client, kind, filter, files.clone(), &progress, concurrency)
+    });
+    let read_result = futures_util::future::try_join_all(reads).await;
+    progress.clear();
+    drop(files);
+    match read_result {
+        Ok(_) => Ok(writer),
+        // Closing the channel without a request makes the writer discard everything it
+        // holds. If the writer itself failed, the readers only saw it stop: its error is
+        // the one that explains what happened.
+        Err(error) => Err(writer.abandon().err().unwrap_or(error)),
+    }
 }
 
 /// Reads every object of one kind and sends its file to the writer.
@@ -471,6 +490,22 @@ enum WriterMessage {
         FinishRequest,
         oneshot::Sender<Result<CommitOutcome, UserError>>,
     ),
+    Preview(PreviewRequest, oneshot::Sender<Result<Report, UserError>>),
+}
+
+/// What the writer will be asked to do with the snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriterMode {
+    /// Commit it: new objects are packed as they come, so memory stays flat.
+    Commit,
+    /// Compare it with HEAD and throw it away: nothing is ever written to disk, and only
+    /// new or changed objects are held, in memory.
+    Preview,
+}
+
+/// Compare the snapshot with the latest backup, for `idgit drift`.
+pub struct PreviewRequest {
+    pub kinds: Vec<&'static Kind>,
 }
 
 struct FinishRequest {
@@ -483,14 +518,14 @@ struct FinishRequest {
 }
 
 /// The thread that owns the repository while a backup runs.
-struct Writer {
+pub struct Writer {
     files: mpsc::Sender<WriterMessage>,
     thread: std::thread::JoinHandle<Result<(), UserError>>,
 }
 
-fn spawn_writer(repo: PathBuf) -> (mpsc::Sender<WriterMessage>, Writer) {
+fn spawn_writer(repo: PathBuf, mode: WriterMode) -> (mpsc::Sender<WriterMessage>, Writer) {
     let (tx, rx) = mpsc::channel(512);
-    let thread = std::thread::spawn(move || write_snapshot(repo, rx));
+    let thread = std::thread::spawn(move || write_snapshot(repo, mode, rx));
     (tx.clone(), Writer { files: tx, thread })
 }
 
@@ -503,13 +538,31 @@ impl Writer {
             .unwrap_or_else(|_| Err(UserError::new("the repository writer failed")))
     }
 
+    /// Compares the snapshot with the latest backup and discards it.
+    pub async fn preview(self, request: PreviewRequest) -> Result<Report, UserError> {
+        let (reply, answer) = oneshot::channel();
+        let sent = self
+            .files
+            .send(WriterMessage::Preview(request, reply))
+            .await;
+        self.close(sent.is_ok().then_some(answer)).await
+    }
+
     async fn finish(self, request: FinishRequest) -> Result<CommitOutcome, UserError> {
         let (reply, answer) = oneshot::channel();
         let sent = self.files.send(WriterMessage::Finish(request, reply)).await;
+        self.close(sent.is_ok().then_some(answer)).await
+    }
+
+    /// Waits for the writer's answer and thread; a writer that died explains why.
+    async fn close<T>(
+        self,
+        answer: Option<oneshot::Receiver<Result<T, UserError>>>,
+    ) -> Result<T, UserError> {
         drop(self.files);
-        let outcome = match sent {
-            Ok(()) => answer.await.ok(),
-            Err(_) => None,
+        let outcome = match answer {
+            Some(answer) => answer.await.ok(),
+            None => None,
         };
         let thread_result = tokio::task::spawn_blocking(move || self.thread.join())
             .await
@@ -522,13 +575,20 @@ impl Writer {
     }
 }
 
-fn write_snapshot(repo: PathBuf, mut rx: mpsc::Receiver<WriterMessage>) -> Result<(), UserError> {
+fn write_snapshot(
+    repo: PathBuf,
+    mode: WriterMode,
+    mut rx: mpsc::Receiver<WriterMessage>,
+) -> Result<(), UserError> {
     let store = Store::open_or_init(&repo).map_err(store_error)?;
     let odb = store
         .repository()
         .odb()
         .map_err(|e| store_error(e.into()))?;
     let mut writer = SnapshotWriter::new(&store, &odb).map_err(store_error)?;
+    if mode == WriterMode::Preview {
+        writer.keep_in_memory();
+    }
     while let Some(message) = rx.blocking_recv() {
         match message {
             WriterMessage::File {
@@ -556,10 +616,45 @@ fn write_snapshot(repo: PathBuf, mut rx: mpsc::Receiver<WriterMessage>) -> Resul
                 let _ = reply.send(result);
                 return Ok(());
             }
+            WriterMessage::Preview(request, reply) => {
+                let _ = reply.send(preview(&store, writer, &request));
+                return Ok(());
+            }
         }
     }
     // The readers gave up: dropping the writer discards the uncommitted packs.
     Ok(())
+}
+
+/// The report of what differs between the latest backup and the snapshot just read.
+fn preview(
+    store: &Store,
+    writer: SnapshotWriter<'_>,
+    request: &PreviewRequest,
+) -> Result<Report, UserError> {
+    let repo = store.repository();
+    let head = store
+        .head_commit()
+        .map_err(store_error)?
+        .ok_or_else(|| UserError::new("there is no backup to compare with"))?;
+    let head_tree = head.tree().map_err(|e| store_error(e.into()))?;
+    let tree_id = writer.preview_tree(&request.kinds).map_err(store_error)?;
+    let live_tree = repo.find_tree(tree_id).map_err(|e| store_error(e.into()))?;
+    let changes =
+        history::changes_between(repo, Some(&head_tree), Some(&live_tree), &request.kinds)?;
+    let names = Names::for_changes(repo, &[&live_tree, &head_tree], &changes);
+    let to = Revision {
+        name: "live tenant".into(),
+        commit: None,
+        date: None,
+        subject: None,
+    };
+    Ok(report::build(
+        &changes,
+        &names,
+        Some(super::diff::revision("HEAD", &head)),
+        to,
+    ))
 }
 
 fn store_error(error: StoreError) -> UserError {

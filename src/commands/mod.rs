@@ -4,4 +4,5 @@
 pub mod backup;
 pub mod demo;
 pub mod diff;
+pub mod drift;
 pub mod emulator;

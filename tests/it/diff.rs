@@ -182,3 +182,52 @@ fn unknown_references_are_shown_as_such() {
     let item = &report["objects"][0]["fields"][0]["added"][0];
     assert_eq!(item["unknownReference"], true);
 }
+
+/// `idgit drift` reads the live tenant and compares it with the latest backup: exit 2
+/// and a report when they differ, 0 when they do not, and nothing written either way.
+#[test]
+fn drift_reports_live_changes_without_committing() {
+    let env = TestEnv::demo();
+    let repo = env.repo();
+    let no_backup = env.idgit(&["drift", "--repo", repo.to_str().unwrap()]);
+    assert_eq!(no_backup.code, 1);
+    assert!(
+        no_backup
+            .stderr
+            .contains("has no backup to compare with; hint: run `idgit backup --repo"),
+        "{}",
+        no_backup.stderr
+    );
+    assert_eq!(env.backup(&[]).code, 0);
+
+    let clean = env.idgit(&["drift", "--repo", repo.to_str().unwrap()]);
+    assert_eq!(clean.code, 0, "{clean:?}");
+    assert!(clean.stdout.contains("No changes."), "{}", clean.stdout);
+
+    let before = crate::common::repo_state(&repo);
+    incident(&env);
+    let drift = env.idgit(&["drift", "--repo", repo.to_str().unwrap()]);
+    assert_eq!(drift.code, 2, "{drift:?}");
+    assert!(
+        drift.stdout.contains("Changes from HEAD"),
+        "{}",
+        drift.stdout
+    );
+    assert!(drift.stdout.contains("to live tenant"), "{}", drift.stdout);
+    assert!(
+        drift.stdout.contains("excluded groups: + \"Finance\""),
+        "{}",
+        drift.stdout
+    );
+    assert_eq!(
+        crate::common::repo_state(&repo),
+        before,
+        "drift wrote to the repository"
+    );
+
+    // The same changes, backed up, are what `idgit diff` then shows.
+    assert_eq!(env.backup(&[]).code, 0);
+    let diff = env.idgit(&["diff", "--repo", repo.to_str().unwrap()]);
+    let body = |text: &str| text.lines().skip(1).collect::<Vec<_>>().join("\n");
+    assert_eq!(body(&drift.stdout), body(&diff.stdout));
+}
