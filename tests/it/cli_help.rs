@@ -12,6 +12,7 @@ fn help_texts() {
         &["--help"][..],
         &["backup", "--help"],
         &["diff", "--help"],
+        &["drift", "--help"],
         &["emulator", "--help"],
         &["demo", "--help"],
     ] {
