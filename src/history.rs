@@ -78,16 +78,42 @@ pub fn changes_between(
     to: Option<&Tree<'_>>,
     kinds: &[&'static Kind],
 ) -> Result<ChangeSet, UserError> {
+    let paths: Vec<String> = kinds.iter().map(|k| k.repo_path().to_string()).collect();
+    let mut changes = Vec::new();
+    for ((_, id), (kind, before, after)) in changed_files(repo, from, to, &paths)? {
+        let read = |side: Option<(String, Oid)>| {
+            side.map(|(path, oid)| read_version(repo, &path, oid))
+                .transpose()
+        };
+        if let Some(change) = diff::compare(kind, &id, read(before)?, read(after)?) {
+            changes.push(change);
+        }
+    }
+    Ok(ChangeSet::new(changes))
+}
+
+/// One side of a changed object: its path and blob, or nothing.
+pub type Side = Option<(String, Oid)>;
+
+/// Changed object files by (kind name, object ID): the kind, the older side, the newer.
+pub type ChangedFiles = BTreeMap<(&'static str, String), (&'static Kind, Side, Side)>;
+
+/// The object files that differ between two trees, by (kind, object ID), without
+/// reading any of them. `paths` are git pathspecs (globs allowed).
+pub fn changed_files(
+    repo: &Repository,
+    from: Option<&Tree<'_>>,
+    to: Option<&Tree<'_>>,
+    paths: &[String],
+) -> Result<ChangedFiles, UserError> {
     let mut options = git2::DiffOptions::new();
-    for kind in kinds {
-        options.pathspec(kind.repo_path());
+    for path in paths {
+        options.pathspec(path);
     }
     let git_diff = repo
         .diff_tree_to_tree(from, to, Some(&mut options))
         .map_err(|e| UserError::new(format!("cannot compare the revisions: {}", e.message())))?;
-    // (kind, id) -> (before, after) as (path, blob).
-    type Side = Option<(String, Oid)>;
-    let mut pairs: BTreeMap<(&'static str, String), (&'static Kind, Side, Side)> = BTreeMap::new();
+    let mut pairs = ChangedFiles::new();
     for delta in git_diff.deltas() {
         for (file, is_after) in [(delta.old_file(), false), (delta.new_file(), true)] {
             if file.id().is_zero() {
@@ -111,17 +137,7 @@ pub fn changes_between(
             }
         }
     }
-    let mut changes = Vec::new();
-    for ((_, id), (kind, before, after)) in pairs {
-        let read = |side: Option<(String, Oid)>| {
-            side.map(|(path, oid)| read_version(repo, &path, oid))
-                .transpose()
-        };
-        if let Some(change) = diff::compare(kind, &id, read(before)?, read(after)?) {
-            changes.push(change);
-        }
-    }
-    Ok(ChangeSet::new(changes))
+    Ok(pairs)
 }
 
 /// Finds the files of the given object IDs of one kind in a tree: one pass over the

@@ -37,6 +37,7 @@ pub mod names;
 pub mod normalize;
 pub mod output;
 pub mod report;
+pub mod selector;
 pub mod settings;
 pub mod store;
 pub mod yaml;

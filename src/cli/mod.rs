@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::commands::{backup, demo, diff, drift, emulator};
+use crate::commands::{backup, demo, diff, drift, emulator, log, show};
 use crate::error::{Outcome, UserError};
 use crate::output::Printer;
 
@@ -35,6 +35,8 @@ pub enum Command {
     Backup(backup::BackupArgs),
     Diff(diff::DiffArgs),
     Drift(drift::DriftArgs),
+    Log(log::LogArgs),
+    Show(show::ShowArgs),
     Emulator(emulator::EmulatorArgs),
     Demo(demo::DemoArgs),
 }
@@ -43,6 +45,8 @@ impl Command {
     fn format(&self) -> crate::output::Format {
         match self {
             Command::Backup(args) => args.format,
+            Command::Log(args) => args.format,
+            Command::Show(args) => args.format,
             Command::Emulator(_) | Command::Demo(_) | Command::Diff(_) | Command::Drift(_) => {
                 crate::output::Format::Text
             }
@@ -57,6 +61,8 @@ pub async fn run(cli: Cli) -> Result<Outcome, (Printer, UserError)> {
         Command::Backup(args) => backup::run(args, &printer).await,
         Command::Diff(args) => diff::run(args, &printer),
         Command::Drift(args) => drift::run(args, &printer).await,
+        Command::Log(args) => log::run(args, &printer),
+        Command::Show(args) => show::run(args, &printer),
         Command::Emulator(args) => emulator::run(args, &printer).await,
         Command::Demo(args) => demo::run(args, &printer).await,
     };

@@ -35,12 +35,17 @@ pub struct DiffArgs {
     pub format: ReportFormat,
 }
 
-pub fn run(args: DiffArgs, printer: &Printer) -> Result<Outcome, UserError> {
-    let dir = settings::repo_dir(Some(&args.repo));
-    let repo = git2::Repository::open(&dir).map_err(|_| {
+/// The backup repository named by `--repo`.
+pub fn open_repo(dir: &std::path::Path) -> Result<git2::Repository, UserError> {
+    let dir = settings::repo_dir(Some(dir));
+    git2::Repository::open(&dir).map_err(|_| {
         UserError::new(format!("{} is not a git repository", dir.display()))
             .with_hint("point --repo at a backup repository made by `idgit backup`")
-    })?;
+    })
+}
+
+pub fn run(args: DiffArgs, printer: &Printer) -> Result<Outcome, UserError> {
+    let repo = open_repo(&args.repo)?;
     let kinds = settings::resolve_kinds(args.kinds.as_deref(), &settings::Config::default())?;
     let to_name = args.to.clone().unwrap_or_else(|| "HEAD".into());
     let to = history::commit(&repo, &to_name)?;

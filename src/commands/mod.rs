@@ -6,3 +6,5 @@ pub mod demo;
 pub mod diff;
 pub mod drift;
 pub mod emulator;
+pub mod log;
+pub mod show;

@@ -13,6 +13,8 @@ fn help_texts() {
         &["backup", "--help"],
         &["diff", "--help"],
         &["drift", "--help"],
+        &["log", "--help"],
+        &["show", "--help"],
         &["emulator", "--help"],
         &["demo", "--help"],
     ] {

@@ -10,6 +10,7 @@ mod demo;
 mod diff;
 mod foreign_server;
 mod graph_client;
+mod history;
 mod kinds;
 mod readers;
 
