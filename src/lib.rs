@@ -23,6 +23,7 @@
 //! * the same tenant state gives byte-identical files;
 //! * no token or secret reaches a log line, an error, a file or a commit.
 
+pub mod audit;
 pub mod catalog;
 pub mod cli;
 pub mod commands;

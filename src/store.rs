@@ -272,6 +272,8 @@ pub enum CommitOutcome {
         commit: Oid,
         branch: String,
         changes: Vec<KindChange>,
+        /// The IDs of the objects added, changed or removed.
+        changed_ids: std::collections::BTreeSet<String>,
     },
 }
 
@@ -482,6 +484,7 @@ impl<'s> SnapshotWriter<'s> {
         let head_tree = head.as_ref().map(|c| c.tree()).transpose()?;
         let mut changes = Vec::new();
         let mut edits = Vec::new();
+        let mut changed_ids = std::collections::BTreeSet::new();
         let mut snapshot: BTreeMap<&'static str, KindFiles> = BTreeMap::new();
         for kind in request.kinds {
             let new: KindFiles = self
@@ -495,7 +498,11 @@ impl<'s> SnapshotWriter<'s> {
                 None => KindFiles::new(),
             };
             changes.push(compare(kind, &old, &new));
-            edits.extend(file_edits(kind, &old, &new));
+            let kind_edits = file_edits(kind, &old, &new);
+            changed_ids.extend(kind_edits.iter().filter_map(|(path, _)| {
+                crate::history::id_of_path(kind, path).map(|id| id.to_ascii_lowercase())
+            }));
+            edits.extend(kind_edits);
             snapshot.insert(kind.name, new);
         }
         let config_missing = head_tree
@@ -576,6 +583,7 @@ impl<'s> SnapshotWriter<'s> {
             commit,
             branch,
             changes,
+            changed_ids,
         })
     }
 }

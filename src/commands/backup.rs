@@ -24,7 +24,7 @@ use crate::settings::{self, Config, Connection, ConnectionFlags, Identity, Safet
 use crate::store::{
     CommitError, CommitOutcome, CommitRequest, KindChange, SnapshotWriter, Store, StoreError,
 };
-use crate::{history, layout, yaml};
+use crate::{audit, history, layout, yaml};
 
 /// Back up the tenant into a git repository: one YAML file per object, one commit per
 /// backup that changed something.
@@ -211,6 +211,11 @@ pub async fn backup(
         store.branch_ref().map_err(store_error)?;
     }
     let git_identity = existing.as_ref().and_then(Store::git_identity);
+    // The audit log is read from the previous backup on; the first has nothing to link.
+    let previous_backup = existing
+        .as_ref()
+        .and_then(|store| store.head_commit().ok().flatten())
+        .map(|commit| super::diff::iso_date(commit.time().seconds()));
     drop(existing);
     let author =
         settings::resolve_author(settings.author.as_deref(), &settings.config, git_identity)?;
@@ -232,6 +237,10 @@ pub async fn backup(
     // Only now, with a working credential, may a missing repository be created.
     Store::open_or_init(&settings.repo).map_err(store_error)?;
     let writer = read_tenant(settings, &client, printer, WriterMode::Commit).await?;
+    let audit = match &previous_backup {
+        Some(since) => read_audit(&client, since, printer).await,
+        None => audit::Links::new(),
+    };
 
     let request = FinishRequest {
         kinds: settings.kinds.clone(),
@@ -247,6 +256,7 @@ pub async fn backup(
             allow: settings.allow_shrink,
             safety: settings.config.safety.clone(),
         },
+        audit,
     };
     let outcome = writer.finish(request).await?;
     let (commit, branch, head, changes) = match outcome {
@@ -254,6 +264,7 @@ pub async fn backup(
             commit,
             branch,
             changes,
+            ..
         } => (Some(commit.to_string()), Some(branch), None, changes),
         CommitOutcome::Unchanged { head, changes } => {
             (None, None, head.map(|h| h.to_string()), changes)
@@ -268,6 +279,25 @@ pub async fn backup(
         requests: client.request_count(),
         elapsed: started.elapsed(),
     })
+}
+
+/// Who changed what since the previous backup. Never fails the backup: without the
+/// permission, or when the log cannot be read, the backup goes on and says so once.
+async fn read_audit(client: &GraphClient, since: &str, printer: &Printer) -> audit::Links {
+    match audit::read_since(client, since).await {
+        Ok(audit::AuditRead::Read(links)) => links,
+        Ok(audit::AuditRead::NotPermitted) => {
+            printer.note("note: who changed what is not recorded: the app may not read the audit log (grant AuditLog.Read.All to record it)");
+            audit::Links::new()
+        }
+        Ok(audit::AuditRead::NotNeeded) => audit::Links::new(),
+        Err(error) => {
+            printer.note(&format!(
+                "note: who changed what is not recorded this time: {error}"
+            ));
+            audit::Links::new()
+        }
+    }
 }
 
 /// A client that has proved it can get a token, so that a bad credential fails before
@@ -487,7 +517,7 @@ enum WriterMessage {
         content: Vec<u8>,
     },
     Finish(
-        FinishRequest,
+        Box<FinishRequest>,
         oneshot::Sender<Result<CommitOutcome, UserError>>,
     ),
     Preview(PreviewRequest, oneshot::Sender<Result<Report, UserError>>),
@@ -509,6 +539,8 @@ pub struct PreviewRequest {
 }
 
 struct FinishRequest {
+    /// Who changed which object, to note on the commit.
+    audit: audit::Links,
     kinds: Vec<&'static Kind>,
     subject: Option<String>,
     author: Identity,
@@ -550,7 +582,10 @@ impl Writer {
 
     async fn finish(self, request: FinishRequest) -> Result<CommitOutcome, UserError> {
         let (reply, answer) = oneshot::channel();
-        let sent = self.files.send(WriterMessage::Finish(request, reply)).await;
+        let sent = self
+            .files
+            .send(WriterMessage::Finish(Box::new(request), reply))
+            .await;
         self.close(sent.is_ok().then_some(answer)).await
     }
 
@@ -613,6 +648,14 @@ fn write_snapshot(
                         CommitError::Refused(message) => UserError::new(message),
                         CommitError::Store(e) => store_error(e),
                     });
+                if let Ok(CommitOutcome::Committed {
+                    commit,
+                    changed_ids,
+                    ..
+                }) = &result
+                {
+                    note_actors(&store, *commit, &request, changed_ids);
+                }
                 let _ = reply.send(result);
                 return Ok(());
             }
@@ -624,6 +667,39 @@ fn write_snapshot(
     }
     // The readers gave up: dropping the writer discards the uncommitted packs.
     Ok(())
+}
+
+/// Notes who changed the objects of a new commit. A failure costs the note, not the
+/// backup, which is already committed.
+fn note_actors(
+    store: &Store,
+    commit: git2::Oid,
+    request: &FinishRequest,
+    changed: &std::collections::BTreeSet<String>,
+) {
+    let Some(text) = audit::note_for(&request.audit, changed) else {
+        return;
+    };
+    let identity = &request.committer;
+    // A fresh handle: the writer's own sends every object to its in-memory database,
+    // which is gone once the commit is packed.
+    let written = git2::Repository::open(store.dir()).and_then(|repo| {
+        let signature = git2::Signature::now(&identity.name, &identity.email)?;
+        repo.note(
+            &signature,
+            &signature,
+            Some(audit::NOTES_REF),
+            commit,
+            &text,
+            true,
+        )
+    });
+    if let Err(error) = written {
+        tracing::warn!(
+            error = error.message(),
+            "could not note who changed the objects"
+        );
+    }
 }
 
 /// The report of what differs between the latest backup and the snapshot just read.
@@ -649,9 +725,12 @@ fn preview(
         date: None,
         subject: None,
     };
+    // Who changed what is linked when a backup commits, not for a look at the tenant.
+    let actors = audit::Links::new();
     Ok(report::build(
         &changes,
         &names,
+        &actors,
         Some(super::diff::revision("HEAD", &head)),
         to,
     ))

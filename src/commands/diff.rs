@@ -70,9 +70,14 @@ pub fn run(args: DiffArgs, printer: &Printer) -> Result<Outcome, UserError> {
         .chain(from_tree.as_ref())
         .collect();
     let names = Names::for_changes(&repo, &trees, &changes);
+    let actors = crate::audit::links_of(
+        &repo,
+        &commits_between(&repo, from.as_ref().map(|(_, c)| c.id()), to.id()),
+    );
     let report = report::build(
         &changes,
         &names,
+        &actors,
         from.as_ref().map(|(name, commit)| revision(name, commit)),
         revision(&to_name, &to),
     );
@@ -82,6 +87,25 @@ pub fn run(args: DiffArgs, printer: &Printer) -> Result<Outcome, UserError> {
         printer.color(),
     ));
     Ok(Outcome::Success)
+}
+
+/// The commits after `from` up to and including `to`: the backups whose notes say who
+/// made the changes between the two.
+fn commits_between(
+    repo: &git2::Repository,
+    from: Option<git2::Oid>,
+    to: git2::Oid,
+) -> Vec<git2::Oid> {
+    let Ok(mut walk) = repo.revwalk() else {
+        return Vec::new();
+    };
+    if walk.push(to).is_err() {
+        return Vec::new();
+    }
+    if let Some(from) = from {
+        let _ = walk.hide(from);
+    }
+    walk.flatten().collect()
 }
 
 /// A commit as a report names it.

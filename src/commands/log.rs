@@ -113,9 +113,13 @@ pub fn run(args: LogArgs, printer: &Printer) -> Result<Outcome, UserError> {
                     date: None,
                     subject: None,
                 };
-                let built = report::build(&changes, &names, None, to);
+                let actors = crate::audit::links_of(&repo, &[oid]);
+                let built = report::build(&changes, &names, &actors, None, to);
                 match built.objects.first() {
-                    Some(object) => object.sentence.clone(),
+                    Some(object) => match object.changed_by.first() {
+                        Some(who) => format!("{} (by {})", object.sentence, who.actor),
+                        None => object.sentence.clone(),
+                    },
                     None => continue,
                 }
             }

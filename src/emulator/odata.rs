@@ -26,6 +26,8 @@ pub(crate) struct Query {
     /// The id of the last item of the previous page, decoded from `$skiptoken`.
     pub(crate) after: Option<String>,
     pub(crate) count: bool,
+    /// `$filter` as sent; only the routes that support filtering accept it.
+    pub(crate) filter: Option<String>,
     /// The system query options present, lower-case, in request order.
     pub(crate) present: Vec<String>,
 }
@@ -79,8 +81,8 @@ impl Query {
                     }
                 }
             }
-            "$filter" | "$orderby" | "$search" | "$expand" | "$format" | "$apply"
-            | "$deltatoken" => {
+            "$filter" => self.filter = Some(value.to_string()),
+            "$orderby" | "$search" | "$expand" | "$format" | "$apply" | "$deltatoken" => {
                 return Err(GraphError::not_implemented(format!(
                     "The idgit Graph emulator does not implement the query option '{name}'."
                 )))

@@ -45,6 +45,7 @@ pub(crate) enum Route {
     AppRoleAssignedTo(String),
     AuthenticationMethodsPolicy,
     AuthorizationPolicy,
+    DirectoryAudits,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -91,6 +92,7 @@ impl Route {
                 return Ok(Route::AuthenticationMethodsPolicy)
             }
             ["policies", "authorizationpolicy"] => return Ok(Route::AuthorizationPolicy),
+            ["auditlogs", "directoryaudits"] => return Ok(Route::DirectoryAudits),
             ["identity", "conditionalaccess", "policies", ..] => {
                 (Kind::ConditionalAccessPolicies, 3)
             }
@@ -123,6 +125,7 @@ impl Route {
             Route::AuthorizationPolicy => {
                 return &["Policy.Read.All", "Policy.ReadWrite.Authorization"]
             }
+            Route::DirectoryAudits => return &["AuditLog.Read.All"],
         };
         match kind {
             Kind::Users => &["User.Read.All", "Directory.Read.All"],
@@ -188,7 +191,13 @@ pub(crate) fn handle(
     tenant: &Tenant,
     auth: &Auth,
 ) -> Result<Vec<u8>, GraphError> {
+    if req.query.filter.is_some() && *route != Route::DirectoryAudits {
+        return Err(GraphError::not_implemented(
+            "The idgit Graph emulator does not implement the query option '$filter' here.",
+        ));
+    }
     let body = match route {
+        Route::DirectoryAudits => directory_audits(req, tenant)?,
         Route::List(kind) => list(*kind, req, tenant, auth)?,
         Route::Get(kind, id) => get(*kind, id, req, tenant, auth)?,
         Route::Related(relation, id) => related(*relation, id, req, tenant)?,
@@ -371,6 +380,39 @@ fn authorization_policy<'t>(req: &Request<'_>, tenant: &'t Tenant) -> Result<Nod
     );
     let entity = render::entity("authorizationPolicy", &tenant.authorization_policy, shape);
     Ok(with_context(context, entity))
+}
+
+/// `/auditLogs/directoryAudits`, optionally `$filter=activityDateTime ge <time>`: the
+/// only filter idgit sends. Timestamps are ISO 8601 UTC, so they compare as text.
+fn directory_audits<'t>(req: &Request<'_>, tenant: &'t Tenant) -> Result<Node<'t>, GraphError> {
+    let since = match req.query.filter.as_deref() {
+        None => None,
+        Some(filter) => {
+            let parts: Vec<&str> = filter.split_whitespace().collect();
+            match parts.as_slice() {
+                [field, "ge", value] if field.eq_ignore_ascii_case("activityDateTime") => {
+                    Some(value.trim_matches('\'').to_string())
+                }
+                _ => {
+                    return Err(GraphError::bad_request(format!(
+                        "Invalid filter clause: {filter}"
+                    )))
+                }
+            }
+        }
+    };
+    let items = after(&tenant.directory_audits, req.query.after.as_deref())
+        .filter(|(_, entry)| {
+            let time = entry
+                .get("activityDateTime")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            since.as_deref().is_none_or(|since| time >= since)
+        })
+        .map(|(id, entry)| (id.as_str(), Node::Borrowed(entry)));
+    let page = Page::take(items, page_size(req));
+    let context = format!("{}/v1.0/$metadata#auditLogs/directoryAudits", req.base_url);
+    Ok(page.envelope(req, context, None))
 }
 
 /// The OData web API's refusal of a query option a route does not enable.

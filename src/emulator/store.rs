@@ -100,6 +100,8 @@ pub struct Tenant {
     pub auth_methods_policy: Value,
     /// `/policies/authorizationPolicy`.
     pub authorization_policy: Value,
+    /// `/auditLogs/directoryAudits`, by id: who changed what, when.
+    pub directory_audits: BTreeMap<String, Value>,
 }
 
 impl Tenant {
@@ -113,6 +115,7 @@ impl Tenant {
             app_role_assigned_to: BTreeMap::new(),
             auth_methods_policy: Value::Null,
             authorization_policy: Value::Null,
+            directory_audits: BTreeMap::new(),
         }
     }
 

@@ -77,6 +77,8 @@ pub struct ObjectReport {
     /// The reviewer's sentence: `Conditional access policy "X": state enabled → disabled`.
     pub sentence: String,
     pub security: Vec<String>,
+    /// Who changed it, from the audit log noted at backup time.
+    pub changed_by: Vec<crate::audit::Actor>,
     pub fields: Vec<FieldReport>,
 }
 
@@ -107,8 +109,15 @@ pub struct Item {
     pub unknown_reference: bool,
 }
 
-/// Builds the report for a change set.
-pub fn build(changes: &ChangeSet, names: &Names, from: Option<Revision>, to: Revision) -> Report {
+/// Builds the report for a change set; `actors` says who changed which object, where
+/// the audit log was recorded.
+pub fn build(
+    changes: &ChangeSet,
+    names: &Names,
+    actors: &crate::audit::Links,
+    from: Option<Revision>,
+    to: Revision,
+) -> Report {
     let mut summary: Vec<KindSummary> = Vec::new();
     let mut objects = Vec::new();
     let mut findings = Vec::new();
@@ -131,7 +140,11 @@ pub fn build(changes: &ChangeSet, names: &Names, from: Option<Revision>, to: Rev
             Action::Changed => entry.changed += 1,
             Action::Removed => entry.removed += 1,
         }
-        let object = object_report(change, names);
+        let mut object = object_report(change, names);
+        object.changed_by = actors
+            .get(&change.id.to_ascii_lowercase())
+            .cloned()
+            .unwrap_or_default();
         for text in &object.security {
             findings.push(Finding {
                 kind: object.kind,
@@ -222,6 +235,7 @@ fn object_report(change: &ObjectChange, names: &Names) -> ObjectReport {
         path,
         sentence,
         security: security_findings(change),
+        changed_by: Vec::new(),
         fields: if change.action == Action::Changed {
             fields
         } else {

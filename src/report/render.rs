@@ -191,6 +191,7 @@ mod tests {
             previous_path: None,
             sentence: String::new(),
             security: Vec::new(),
+            changed_by: Vec::new(),
             fields: vec![super::super::FieldReport {
                 path: "department".into(),
                 label: "department".into(),

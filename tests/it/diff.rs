@@ -231,3 +231,82 @@ fn drift_reports_live_changes_without_committing() {
     let body = |text: &str| text.lines().skip(1).collect::<Vec<_>>().join("\n");
     assert_eq!(body(&drift.stdout), body(&diff.stdout));
 }
+
+/// Who changed it: the audit entries since the previous backup are noted on the commit
+/// that found the changes, and reports name the actor.
+#[test]
+fn reports_say_who_changed_it() {
+    let env = TestEnv::demo();
+    assert_eq!(env.backup(&[]).code, 0);
+    let policy = incident(&env);
+    env.tenant(|tenant| {
+        let entry = json!({
+            "id": "Directory_0001",
+            "category": "Policy",
+            "activityDisplayName": "Update conditional access policy",
+            "activityDateTime": "2026-11-27T22:14:05Z",
+            "result": "success",
+            "initiatedBy": {
+                "user": {"id": "x", "userPrincipalName": "mallory@contoso.com", "displayName": "Mallory"},
+                "app": {"displayName": "Azure Portal"}
+            },
+            "targetResources": [{"id": policy, "type": "Policy", "displayName": "CA001"}]
+        });
+        tenant.directory_audits.insert("Directory_0001".into(), entry);
+    });
+    assert_eq!(env.backup(&[]).code, 0);
+    let repo = env.repo();
+    let repo = repo.to_str().unwrap();
+    let diff = env.idgit(&["diff", "--repo", repo]);
+    assert!(
+        diff.stdout.contains("changed by mallory@contoso.com via Azure Portal (Update conditional access policy, 2026-11-27T22:14:05Z)"),
+        "{}",
+        diff.stdout
+    );
+    let log = env.idgit(&[
+        "log",
+        &format!("conditional-access-policies/{policy}"),
+        "--repo",
+        repo,
+    ]);
+    assert!(
+        log.stdout
+            .lines()
+            .next()
+            .unwrap()
+            .ends_with("(by mallory@contoso.com)"),
+        "{}",
+        log.stdout
+    );
+    let json = env.idgit(&["diff", "--repo", repo, "--format", "json"]);
+    let report: Value = serde_json::from_str(&json.stdout).unwrap();
+    let object = report["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["id"] == policy.as_str())
+        .unwrap();
+    assert_eq!(object["changedBy"][0]["actor"], "mallory@contoso.com");
+}
+
+#[test]
+fn without_the_audit_permission_backups_still_work_and_say_so_once() {
+    let env = TestEnv::demo();
+    assert_eq!(env.backup(&[]).code, 0);
+    env.emulator.set_permissions(&[
+        "User.Read.All",
+        "Group.Read.All",
+        "Application.Read.All",
+        "Policy.Read.All",
+    ]);
+    incident(&env);
+    let run = env.backup(&[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let notes: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("who changed what is not recorded"))
+        .collect();
+    assert_eq!(notes.len(), 1, "{}", run.stderr);
+    assert!(notes[0].contains("AuditLog.Read.All"));
+}
