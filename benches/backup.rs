@@ -8,12 +8,16 @@
 //! ```
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use futures_util::stream::{self, StreamExt};
 use idgit::catalog::{self, Shape};
 use idgit::graph::{ClientOptions, Credential, GraphClient, Pager, Secret};
+
+#[path = "support.rs"]
+mod support;
+
+use support::{run_backup, start_emulator};
 
 const CONCURRENCY: usize = 8;
 
@@ -89,47 +93,6 @@ fn main() {
     }
 }
 
-/// Starts `idgit emulator` and reads the connection variables it prints.
-fn start_emulator(users: usize) -> (std::process::Child, Vec<(String, String)>) {
-    use std::io::BufRead;
-    let generated = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_idgit"))
-        .args([
-            "emulator",
-            "--seed",
-            "large",
-            "--max-page-size",
-            "999",
-            "--listen",
-            "127.0.0.1:0",
-            "--users",
-        ])
-        .arg(users.to_string())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut envs = Vec::new();
-    for line in std::io::BufReader::new(stdout).lines() {
-        let line = line.unwrap();
-        if let Some((name, value)) = line
-            .trim()
-            .strip_prefix("export ")
-            .and_then(|l| l.split_once('='))
-        {
-            envs.push((name.to_string(), value.to_string()));
-        }
-        if line.starts_with("Press Ctrl-C") {
-            break;
-        }
-    }
-    eprintln!(
-        "emulator: {users} users generated in {:.1}s",
-        generated.elapsed().as_secs_f64()
-    );
-    (child, envs)
-}
-
 /// Downloads every page idgit reads, with the same concurrency, and throws it away.
 async fn download_only(base_url: &str, credential: Credential) -> (Duration, u64) {
     let options = ClientOptions {
@@ -179,32 +142,6 @@ async fn download_only(base_url: &str, credential: Credential) -> (Duration, u64
     });
     futures_util::future::join_all(kinds).await;
     (started.elapsed(), client.request_count())
-}
-
-/// Runs `idgit backup` as a child process; returns its wall time and peak RSS in KiB.
-// The child is reaped with wait4, which also returns its resource usage.
-#[allow(clippy::zombie_processes)]
-fn run_backup(repo: &std::path::Path, envs: &[(String, String)]) -> (Duration, i64) {
-    let started = Instant::now();
-    let child = Command::new(env!("CARGO_BIN_EXE_idgit"))
-        .args(["backup", "--quiet", "--repo"])
-        .arg(repo)
-        .envs(envs.iter().map(|(k, v)| (k, v)))
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value for wait4 to overwrite.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: waits for our own child; std never reaps it because we never call wait().
-    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
-    assert_eq!(pid, child.id() as libc::pid_t);
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "idgit backup failed"
-    );
-    (started.elapsed(), usage.ru_maxrss)
 }
 
 fn count_files(repo: &std::path::Path) -> usize {

@@ -1,0 +1,125 @@
+//! Diff benchmark: `idgit diff` on a large tenant's backup when 0.1%, 1% and 10% of the
+//! users changed, next to `git diff --stat` of the same two commits. The cost should
+//! follow the size of the change, not of the tenant.
+//!
+//! ```text
+//! cargo bench --bench diff -- --users 100000
+//! ```
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+#[path = "support.rs"]
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use support::{run_backup, run_idgit, start_emulator};
+
+fn main() {
+    let users = std::env::args()
+        .skip_while(|a| a != "--users")
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(20_000);
+    let (mut emulator, envs) = start_emulator(users);
+    let dir = tempfile::tempdir().unwrap();
+    let repo_path = dir.path().join("backup.git");
+    let mut options = git2::RepositoryInitOptions::new();
+    options.bare(true).initial_head("main");
+    git2::Repository::init_opts(&repo_path, &options).unwrap();
+    run_backup(&repo_path, &envs);
+    let _ = emulator.kill();
+    let _ = emulator.wait();
+
+    let repo = git2::Repository::open(&repo_path).unwrap();
+    let base = repo.head().unwrap().peel_to_commit().unwrap();
+    let user_files = base
+        .tree()
+        .unwrap()
+        .get_path(Path::new("users"))
+        .unwrap()
+        .to_object(&repo)
+        .unwrap();
+    let user_count = user_files.as_tree().unwrap().len();
+
+    println!(
+        "`idgit diff` on a backup of --seed large --users {users} ({user_count} user files)\n"
+    );
+    println!("| users changed | idgit diff (json) | peak memory | git diff --stat | idgit / git |");
+    println!("|---|---|---|---|---|");
+    for permille in [1, 10, 100] {
+        let changed = user_count * permille / 1000;
+        let commit = change_users(&repo, &base, changed);
+        let (idgit, rss) = run_idgit(
+            &[
+                "diff",
+                &base.id().to_string(),
+                &commit.to_string(),
+                "--format",
+                "json",
+                "--repo",
+                repo_path.to_str().unwrap(),
+            ],
+            &[],
+        );
+        let git = time_git_diff(&repo_path, &base.id().to_string(), &commit.to_string());
+        println!(
+            "| {changed} ({:.1}%) | {:.2} s | {} MB | {:.2} s | {:.1} |",
+            permille as f64 / 10.0,
+            idgit.as_secs_f64(),
+            rss / 1024,
+            git.as_secs_f64(),
+            idgit.as_secs_f64() / git.as_secs_f64()
+        );
+    }
+}
+
+/// A commit on top of `base` in which the first `count` user files gained a property.
+fn change_users(repo: &git2::Repository, base: &git2::Commit<'_>, count: usize) -> git2::Oid {
+    let tree = base.tree().unwrap();
+    let users = tree
+        .get_path(Path::new("users"))
+        .unwrap()
+        .to_object(repo)
+        .unwrap()
+        .into_tree()
+        .unwrap();
+    let mut builder = repo.treebuilder(Some(&users)).unwrap();
+    for entry in users.iter().take(count) {
+        let blob = repo.find_blob(entry.id()).unwrap();
+        let mut content = blob.content().to_vec();
+        content.extend_from_slice(b"  zzBenchmark: changed\n");
+        let new = repo.blob(&content).unwrap();
+        builder
+            .insert(entry.name().unwrap(), new, 0o100644)
+            .unwrap();
+    }
+    let users_tree = builder.write().unwrap();
+    let mut root = repo.treebuilder(Some(&tree)).unwrap();
+    root.insert("users", users_tree, 0o040000).unwrap();
+    let root = repo.find_tree(root.write().unwrap()).unwrap();
+    let signature = git2::Signature::now("bench", "bench@example.com").unwrap();
+    repo.commit(
+        None,
+        &signature,
+        &signature,
+        &format!("{count} users changed"),
+        &root,
+        &[base],
+    )
+    .unwrap()
+}
+
+fn time_git_diff(repo: &Path, from: &str, to: &str) -> Duration {
+    let started = Instant::now();
+    let status = Command::new("git")
+        .arg("--git-dir")
+        .arg(repo)
+        .args(["diff", "--stat", from, to])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    started.elapsed()
+}

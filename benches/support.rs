@@ -1,0 +1,85 @@
+//! What the benchmarks share: the emulator and idgit as child processes, with their
+//! wall time and peak memory.
+#![allow(dead_code, clippy::print_stdout, clippy::print_stderr)]
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// Starts `idgit emulator` and reads the connection variables it prints.
+pub fn start_emulator(users: usize) -> (std::process::Child, Vec<(String, String)>) {
+    use std::io::BufRead;
+    let generated = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_idgit"))
+        .args([
+            "emulator",
+            "--seed",
+            "large",
+            "--max-page-size",
+            "999",
+            "--listen",
+            "127.0.0.1:0",
+            "--users",
+        ])
+        .arg(users.to_string())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut envs = Vec::new();
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        if let Some((name, value)) = line
+            .trim()
+            .strip_prefix("export ")
+            .and_then(|l| l.split_once('='))
+        {
+            envs.push((name.to_string(), value.to_string()));
+        }
+        if line.starts_with("Press Ctrl-C") {
+            break;
+        }
+    }
+    eprintln!(
+        "emulator: {users} users generated in {:.1}s",
+        generated.elapsed().as_secs_f64()
+    );
+    (child, envs)
+}
+
+/// Runs idgit as a child process; returns its wall time and peak RSS in KiB.
+// The child is reaped with wait4, which also returns its resource usage.
+#[allow(clippy::zombie_processes)]
+pub fn run_idgit(args: &[&str], envs: &[(String, String)]) -> (Duration, i64) {
+    let started = Instant::now();
+    let child = Command::new(env!("CARGO_BIN_EXE_idgit"))
+        .args(args)
+        .envs(envs.iter().map(|(k, v)| (k, v)))
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value for wait4 to overwrite.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child; std never reaps it because we never call wait().
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as libc::pid_t);
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "idgit failed"
+    );
+    (started.elapsed(), usage.ru_maxrss)
+}
+
+/// Runs `idgit backup` into `repo`.
+pub fn run_backup(repo: &std::path::Path, envs: &[(String, String)]) -> (Duration, i64) {
+    run_idgit(
+        &[
+            "backup",
+            "--quiet",
+            "--repo",
+            repo.to_str().expect("UTF-8 path"),
+        ],
+        envs,
+    )
+}
