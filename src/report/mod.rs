@@ -107,6 +107,9 @@ pub struct Item {
     pub name: Option<String>,
     /// A reference that resolves nowhere: it points at something deleted.
     pub unknown_reference: bool,
+    /// For an app role assignment: the role's value or name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_role: Option<String>,
 }
 
 /// Builds the report for a change set; `actors` says who changed which object, where
@@ -183,16 +186,19 @@ fn object_report(change: &ObjectChange, names: &Names) -> ObjectReport {
             .iter()
             .find(|r| r.name == rel.name)
             .map_or(RefTarget::Objects(&[]), |r| RefTarget::Objects(r.targets));
-        let added: Vec<Item> = rel
-            .added
-            .iter()
-            .map(|v| item(v, Some(target), names))
-            .collect();
-        let removed: Vec<Item> = rel
-            .removed
-            .iter()
-            .map(|v| item(v, Some(target), names))
-            .collect();
+        let roles = app_role_names(change.properties());
+        let with_role = |v: &Value| {
+            let mut item = item(v, Some(target), names);
+            item.app_role = v.get("appRoleId").and_then(Value::as_str).map(|id| {
+                roles
+                    .get(&id.to_ascii_lowercase())
+                    .cloned()
+                    .unwrap_or_else(|| id.to_string())
+            });
+            item
+        };
+        let added: Vec<Item> = rel.added.iter().map(with_role).collect();
+        let removed: Vec<Item> = rel.removed.iter().map(with_role).collect();
         fields.push(FieldReport {
             path: format!("relationships.{}", rel.name),
             label: label(&format!("relationships.{}", rel.name)),
@@ -244,6 +250,31 @@ fn object_report(change: &ObjectChange, names: &Names) -> ObjectReport {
     }
 }
 
+/// App role ID to its value (or name), from an application's or service principal's
+/// `appRoles`; the all-zero ID is the default access every assignment may use.
+fn app_role_names(properties: &Value) -> std::collections::BTreeMap<String, String> {
+    let mut roles: std::collections::BTreeMap<String, String> = properties
+        .get("appRoles")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|role| {
+            let id = role.get("id")?.as_str()?.to_ascii_lowercase();
+            let name = role
+                .get("value")
+                .or_else(|| role.get("displayName"))?
+                .as_str()?
+                .to_string();
+            Some((id, name))
+        })
+        .collect();
+    roles.insert(
+        "00000000-0000-0000-0000-000000000000".into(),
+        "default access".into(),
+    );
+    roles
+}
+
 fn field_report(kind: &Kind, field: &FieldChange, names: &Names) -> FieldReport {
     let target = names::reference_at(kind, &field.schema_path);
     let label = label(&field.path);
@@ -291,12 +322,14 @@ fn item(value: &Value, target: Option<RefTarget>, names: &Names) -> Item {
                 value: value.clone(),
                 unknown_reference: resolved.is_none(),
                 name: resolved.map(|n| n.display),
+                app_role: None,
             }
         }
         _ => Item {
             value: value.clone(),
             name: None,
             unknown_reference: false,
+            app_role: None,
         },
     }
 }
@@ -315,16 +348,14 @@ impl Item {
             Some(id) => self.display_or(id),
             None => {
                 let principal = self.value.get("principalId").and_then(Value::as_str);
+                let role = self
+                    .app_role
+                    .as_deref()
+                    .map(|r| format!(" (role {})", quote(r)))
+                    .unwrap_or_default();
                 match (principal, &self.name) {
-                    (Some(_), Some(name)) => {
-                        let role = self
-                            .value
-                            .get("appRoleId")
-                            .and_then(Value::as_str)
-                            .unwrap_or_default();
-                        format!("{} (app role {role})", quote(name))
-                    }
-                    (Some(id), None) => format!("unknown reference {id}"),
+                    (Some(_), Some(name)) => format!("{}{role}", quote(name)),
+                    (Some(id), None) => format!("unknown reference {id}{role}"),
                     _ => value_text(&self.value),
                 }
             }

@@ -310,3 +310,188 @@ fn without_the_audit_permission_backups_still_work_and_say_so_once() {
     assert_eq!(notes.len(), 1, "{}", run.stderr);
     assert!(notes[0].contains("AuditLog.Read.All"));
 }
+
+/// App role assignments name the principal and the role.
+#[test]
+fn app_role_assignments_name_principal_and_role() {
+    let env = TestEnv::demo();
+    assert_eq!(env.backup(&[]).code, 0);
+    let (sp, role) = env.tenant(|tenant| {
+        let sps = tenant.collection_mut("servicePrincipals").unwrap();
+        let (id, sp) = sps
+            .iter()
+            .find(|(_, sp)| sp["appRoles"].as_array().is_some_and(|r| !r.is_empty()))
+            .unwrap();
+        let role = sp["appRoles"][0].clone();
+        (id.clone(), role)
+    });
+    let user = id_of(&env, "users", "Adele Vance");
+    env.tenant(|tenant| {
+        tenant
+            .app_role_assigned_to
+            .entry(sp.clone())
+            .or_default()
+            .push(json!({
+                "id": "bench-assignment-1",
+                "appRoleId": role["id"],
+                "principalId": user,
+                "principalType": "User",
+                "resourceId": sp,
+            }));
+    });
+    assert_eq!(env.backup(&[]).code, 0);
+    let repo = env.repo();
+    let run = env.idgit(&["diff", "--repo", repo.to_str().unwrap()]);
+    let role_name = role["value"]
+        .as_str()
+        .or(role["displayName"].as_str())
+        .unwrap();
+    assert!(
+        run.stdout.contains(&format!(
+            "app role assignments: + \"adele.vance@contoso.com\" (role \"{role_name}\")"
+        )),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("[security: app role granted]"),
+        "{}",
+        run.stdout
+    );
+}
+
+/// Commits idgit did not write, a hand edit and a merge, diff like any other.
+#[test]
+fn hand_edits_and_merges_diff_correctly() {
+    let env = TestEnv::demo();
+    assert_eq!(env.backup(&[]).code, 0);
+    let repo = env.git();
+    let signature = git2::Signature::new(
+        "Admin",
+        "admin@contoso.com",
+        &git2::Time::new(1767229200, 0),
+    )
+    .unwrap();
+    let base = repo.head().unwrap().peel_to_commit().unwrap();
+    // A hand edit on a branch: an administrator narrows a policy in a pull request.
+    let path = crate::common::tree_files(&repo)
+        .keys()
+        .find(|p| p.starts_with("conditional-access-policies/ca001"))
+        .unwrap()
+        .clone();
+    let edited = crate::common::tree_files(&repo)[&path]
+        .replace("state: enabled", "state: enabledForReportingButNotEnforced");
+    let blob = repo.blob(edited.as_bytes()).unwrap();
+    let tree = base.tree().unwrap();
+    let mut dir = repo
+        .treebuilder(Some(
+            &tree
+                .get_path(std::path::Path::new("conditional-access-policies"))
+                .unwrap()
+                .to_object(&repo)
+                .unwrap()
+                .into_tree()
+                .unwrap(),
+        ))
+        .unwrap();
+    dir.insert(path.rsplit('/').next().unwrap(), blob, 0o100644)
+        .unwrap();
+    let mut root = repo.treebuilder(Some(&tree)).unwrap();
+    root.insert(
+        "conditional-access-policies",
+        dir.write().unwrap(),
+        0o040000,
+    )
+    .unwrap();
+    let edited_tree = repo.find_tree(root.write().unwrap()).unwrap();
+    let edit = repo
+        .commit(
+            None,
+            &signature,
+            &signature,
+            "Report-only for CA001",
+            &edited_tree,
+            &[&base],
+        )
+        .unwrap();
+    // A merge of that branch: two parents, the tree of the edit.
+    let edit_commit = repo.find_commit(edit).unwrap();
+    let merge = repo
+        .commit(
+            Some("HEAD"),
+            &signature,
+            &signature,
+            "Merge pull request #1",
+            &edited_tree,
+            &[&base, &edit_commit],
+        )
+        .unwrap();
+    assert_eq!(repo.find_commit(merge).unwrap().parent_count(), 2);
+
+    let dir_path = env.repo();
+    let dir_path = dir_path.to_str().unwrap();
+    let run = env.idgit(&["diff", "--repo", dir_path]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("state: \"enabled\" → \"enabledForReportingButNotEnforced\""),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("no longer enforced"), "{}", run.stdout);
+    let log = env.idgit(&["log", &path, "--repo", dir_path]);
+    assert_eq!(
+        log.stdout.lines().count(),
+        3,
+        "the merge, the edit and the first backup: {}",
+        log.stdout
+    );
+
+    // A broken hand edit is named by file and line.
+    let broken = repo.blob(b"properties:\n  state: [unclosed\n").unwrap();
+    let mut dir = repo
+        .treebuilder(Some(
+            &edited_tree
+                .get_path(std::path::Path::new("conditional-access-policies"))
+                .unwrap()
+                .to_object(&repo)
+                .unwrap()
+                .into_tree()
+                .unwrap(),
+        ))
+        .unwrap();
+    dir.insert(path.rsplit('/').next().unwrap(), broken, 0o100644)
+        .unwrap();
+    let mut root = repo.treebuilder(Some(&edited_tree)).unwrap();
+    root.insert(
+        "conditional-access-policies",
+        dir.write().unwrap(),
+        0o040000,
+    )
+    .unwrap();
+    let broken_tree = repo.find_tree(root.write().unwrap()).unwrap();
+    let head = repo.head().unwrap().peel_to_commit().unwrap();
+    repo.commit(
+        Some("HEAD"),
+        &signature,
+        &signature,
+        "Oops",
+        &broken_tree,
+        &[&head],
+    )
+    .unwrap();
+    let run = env.idgit(&["diff", "--repo", dir_path]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.starts_with(&format!("error: {path}:3: ")),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .trim_end()
+            .ends_with("hint: fix the YAML and commit it"),
+        "{}",
+        run.stderr
+    );
+}
