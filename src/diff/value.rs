@@ -109,6 +109,17 @@ fn set_change(
         .filter(|v| !after.contains(v))
         .cloned()
         .collect();
+    push_set(added, removed, path, schema_path, out);
+}
+
+/// Records a set change, if anything was added or removed.
+fn push_set(
+    added: Vec<Value>,
+    removed: Vec<Value>,
+    path: &str,
+    schema_path: &str,
+    out: &mut Vec<FieldChange>,
+) {
     if !added.is_empty() || !removed.is_empty() {
         out.push(FieldChange {
             path: path.to_string(),
@@ -152,13 +163,7 @@ fn keyed_arrays(
         .filter(|(k, _)| !a.contains_key(*k))
         .map(|(_, v)| v.clone())
         .collect();
-    if !added.is_empty() || !removed.is_empty() {
-        out.push(FieldChange {
-            path: path.to_string(),
-            schema_path: schema_path.to_string(),
-            change: Change::Set { added, removed },
-        });
-    }
+    push_set(added, removed, path, schema_path, out);
     for (id, item) in &a {
         if let Some(previous) = b.get(id) {
             walk(

@@ -209,15 +209,7 @@ fn the_mass_deletion_guard_refuses_a_shrunken_kind() {
 
     let run = env.backup(&["--allow-shrink"]);
     assert_eq!(run.code, 0, "{run:?}");
-    let message = env
-        .git()
-        .head()
-        .unwrap()
-        .peel_to_commit()
-        .unwrap()
-        .message()
-        .unwrap()
-        .to_string();
+    let message = crate::common::head_message(&env.git());
     assert!(
         message.contains(&format!("users: +0 ~0 -{removed}")),
         "{message}"
@@ -349,15 +341,7 @@ fn other_files_in_kind_directories_are_kept() {
     env.change_first_user("jobTitle", "Changed");
     let run = env.backup(&[]);
     assert_eq!(run.code, 0, "{run:?}");
-    let message = env
-        .git()
-        .head()
-        .unwrap()
-        .peel_to_commit()
-        .unwrap()
-        .message()
-        .unwrap()
-        .to_string();
+    let message = crate::common::head_message(&env.git());
     assert!(message.contains("users: +0 ~1 -0"), "{message}");
     assert!(env.head_files().contains_key("users/README.md"));
     assert!(env.repo().join("users/README.md").is_file());
@@ -381,16 +365,18 @@ fn bare_repositories_use_the_committed_config() {
     assert_eq!(run.code, 0, "{run:?}");
     let repo = git2::Repository::open(&bare).unwrap();
     let config = crate::common::tree_files(&repo)["idgit.yaml"].clone();
-    // Narrow the committed config to one kind and deny a property, as a pull request would.
+    // Deny a property in the committed config, as a pull request would.
     let narrowed = config.replace(
         "properties: {}",
         "properties:\n  users:\n    deny: [jobTitle]",
     );
-    let blob = repo.blob(narrowed.as_bytes()).unwrap();
     let head = repo.head().unwrap().peel_to_commit().unwrap();
-    let mut builder = repo.treebuilder(Some(&head.tree().unwrap())).unwrap();
-    builder.insert("idgit.yaml", blob, 0o100644).unwrap();
-    let tree = repo.find_tree(builder.write().unwrap()).unwrap();
+    let tree = crate::common::tree_with_file(
+        &repo,
+        &head.tree().unwrap(),
+        "idgit.yaml",
+        narrowed.as_bytes(),
+    );
     let signature = git2::Signature::now("Someone", "someone@example.com").unwrap();
     repo.commit(
         Some("HEAD"),

@@ -381,29 +381,8 @@ fn hand_edits_and_merges_diff_correctly() {
         .clone();
     let edited = crate::common::tree_files(&repo)[&path]
         .replace("state: enabled", "state: enabledForReportingButNotEnforced");
-    let blob = repo.blob(edited.as_bytes()).unwrap();
-    let tree = base.tree().unwrap();
-    let mut dir = repo
-        .treebuilder(Some(
-            &tree
-                .get_path(std::path::Path::new("conditional-access-policies"))
-                .unwrap()
-                .to_object(&repo)
-                .unwrap()
-                .into_tree()
-                .unwrap(),
-        ))
-        .unwrap();
-    dir.insert(path.rsplit('/').next().unwrap(), blob, 0o100644)
-        .unwrap();
-    let mut root = repo.treebuilder(Some(&tree)).unwrap();
-    root.insert(
-        "conditional-access-policies",
-        dir.write().unwrap(),
-        0o040000,
-    )
-    .unwrap();
-    let edited_tree = repo.find_tree(root.write().unwrap()).unwrap();
+    let edited_tree =
+        crate::common::tree_with_file(&repo, &base.tree().unwrap(), &path, edited.as_bytes());
     let edit = repo
         .commit(
             None,
@@ -448,28 +427,12 @@ fn hand_edits_and_merges_diff_correctly() {
     );
 
     // A broken hand edit is named by file and line.
-    let broken = repo.blob(b"properties:\n  state: [unclosed\n").unwrap();
-    let mut dir = repo
-        .treebuilder(Some(
-            &edited_tree
-                .get_path(std::path::Path::new("conditional-access-policies"))
-                .unwrap()
-                .to_object(&repo)
-                .unwrap()
-                .into_tree()
-                .unwrap(),
-        ))
-        .unwrap();
-    dir.insert(path.rsplit('/').next().unwrap(), broken, 0o100644)
-        .unwrap();
-    let mut root = repo.treebuilder(Some(&edited_tree)).unwrap();
-    root.insert(
-        "conditional-access-policies",
-        dir.write().unwrap(),
-        0o040000,
-    )
-    .unwrap();
-    let broken_tree = repo.find_tree(root.write().unwrap()).unwrap();
+    let broken_tree = crate::common::tree_with_file(
+        &repo,
+        &edited_tree,
+        &path,
+        b"properties:\n  state: [unclosed\n",
+    );
     let head = repo.head().unwrap().peel_to_commit().unwrap();
     repo.commit(
         Some("HEAD"),

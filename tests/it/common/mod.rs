@@ -207,6 +207,43 @@ pub fn tree_files(repo: &git2::Repository) -> BTreeMap<String, String> {
     files
 }
 
+/// `base` with the file at `path` (one directory deep at most) replaced by `content`:
+/// a hand edit, as someone would push it.
+pub fn tree_with_file<'r>(
+    repo: &'r git2::Repository,
+    base: &git2::Tree<'_>,
+    path: &str,
+    content: &[u8],
+) -> git2::Tree<'r> {
+    let blob = repo.blob(content).unwrap();
+    let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+    let mut root = repo.treebuilder(Some(base)).unwrap();
+    if dir.is_empty() {
+        root.insert(name, blob, 0o100644).unwrap();
+    } else {
+        let existing = base
+            .get_path(Path::new(dir))
+            .ok()
+            .and_then(|e| e.to_object(repo).ok())
+            .and_then(|o| o.into_tree().ok());
+        let mut sub = repo.treebuilder(existing.as_ref()).unwrap();
+        sub.insert(name, blob, 0o100644).unwrap();
+        root.insert(dir, sub.write().unwrap(), 0o040000).unwrap();
+    }
+    repo.find_tree(root.write().unwrap()).unwrap()
+}
+
+/// The message of HEAD's commit.
+pub fn head_message(repo: &git2::Repository) -> String {
+    repo.head()
+        .unwrap()
+        .peel_to_commit()
+        .unwrap()
+        .message()
+        .unwrap()
+        .to_string()
+}
+
 /// Pins who commits and when, and keeps the developer's git config out.
 pub fn pin_git_environment(command: &mut Command, home: &Path) {
     command
