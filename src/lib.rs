@@ -18,6 +18,22 @@
 //! * [`emulator`] is a faithful in-process stand-in for Microsoft Graph used by the
 //!   tests, the demo and the benchmarks.
 //!
+//! # How a report flows
+//!
+//! ```text
+//!  git trees (two revisions, or HEAD and a drift snapshot held in memory)
+//!     │ history: git's tree diff, only changed files are read
+//!     ▼
+//!  diff::compare (pure) ──▶ ChangeSet ──▶ report::build (pure; names, findings, actors)
+//!                                             │
+//!                                             ▼
+//!                               report::render (templates: text, markdown; json)
+//! ```
+//!
+//! * [`names`] resolves IDs from the trees on either side and the well-known IDs.
+//! * [`audit`] links the directory audit log to changed objects as git notes.
+//! * [`selector`] turns OBJECT arguments into files.
+//!
 //! Invariants that every change must keep:
 //! * a failed or partial read never becomes a commit;
 //! * the same tenant state gives byte-identical files;
