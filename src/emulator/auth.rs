@@ -31,15 +31,18 @@ pub(crate) struct Identity {
 
 pub(crate) struct Auth {
     pub(crate) identity: Identity,
+    /// The emulator's own address: tokens are for it, or for Graph's resource names.
+    resource: String,
     permissions: Mutex<Vec<String>>,
     tokens: Mutex<HashSet<String>>,
     issued: AtomicU64,
 }
 
 impl Auth {
-    pub(crate) fn new(identity: Identity, permissions: Vec<String>) -> Auth {
+    pub(crate) fn new(identity: Identity, permissions: Vec<String>, resource: &str) -> Auth {
         Auth {
             identity,
+            resource: resource.trim_end_matches('/').to_string(),
             permissions: Mutex::new(permissions),
             tokens: Mutex::new(HashSet::new()),
             issued: AtomicU64::new(0),
@@ -161,6 +164,21 @@ impl Auth {
                 "invalid_scope",
                 70011,
                 format!("The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid. The scope {scope} is not valid."),
+            ));
+        }
+        // Entra knows Graph by its URL and its appId; the emulator also by its own URL.
+        let resource = scope.trim_end_matches("/.default").trim_end_matches('/');
+        let known = [
+            self.resource.as_str(),
+            "https://graph.microsoft.com",
+            "00000003-0000-0000-c000-000000000000",
+        ];
+        if !known.iter().any(|k| k.eq_ignore_ascii_case(resource)) {
+            return Err(AadError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_resource",
+                500011,
+                format!("The resource principal named {resource} was not found in the tenant named {}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.", id.org_name),
             ));
         }
         if !client_id.eq_ignore_ascii_case(&id.client_id) {

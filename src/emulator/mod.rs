@@ -136,7 +136,7 @@ pub async fn start(config: EmulatorConfig, listen: SocketAddr) -> std::io::Resul
         .collect();
     let state = Arc::new(AppState {
         tenant: Arc::new(Mutex::new(tenant)),
-        auth: Auth::new(identity, permissions),
+        auth: Auth::new(identity, permissions, &base_url),
         faults: Mutex::default(),
         graph_requests: AtomicU64::new(0),
         base_url,

@@ -267,3 +267,25 @@ fn plain_http_to_another_machine_is_refused() {
         "{line}"
     );
 }
+
+/// The token is asked for the Graph service idgit talks to; a login endpoint that does
+/// not know that service refuses it, with the AADSTS code.
+#[test]
+fn token_for_an_unknown_resource() {
+    let env = TestEnv::demo();
+    let mut envs = env.credentials();
+    for (name, value) in &mut envs {
+        if name == "IDGIT_GRAPH_URL" {
+            *value = "http://127.0.0.1:9".into();
+        }
+    }
+    let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let run = env.idgit_with_env(&["backup", "--repo", "backup"], &envs);
+    let line = error_line(&run, &env);
+    assert!(
+        line.contains(
+            "AADSTS500011: The resource principal named http://127.0.0.1:9 was not found"
+        ),
+        "{line}"
+    );
+}
