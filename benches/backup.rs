@@ -123,13 +123,10 @@ async fn download_only(base_url: &str, credential: Credential) -> (Duration, u64
                         let client = client.clone();
                         async move {
                             for rel in kind.relationships {
-                                let url = format!(
-                                    "{}/{id}/{}?$select={}",
-                                    kind.graph_path(),
-                                    rel.segment,
-                                    rel.item.select()
-                                );
-                                client.get_all(&url).await.unwrap();
+                                client
+                                    .get_all(&kind.relationship_url(&id, rel))
+                                    .await
+                                    .unwrap();
                             }
                         }
                     })

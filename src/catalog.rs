@@ -615,6 +615,17 @@ impl Kind {
         format!("#microsoft.graph.{}", self.graph_type)
     }
 
+    /// The relative URL of the first page of one object's relationship. Graph serves up
+    /// to 999 related objects a page, but only 100 unless asked.
+    pub fn relationship_url(&self, id: &str, relationship: &Relationship) -> String {
+        format!(
+            "{}/{id}/{}?$select={}&$top=999",
+            self.graph_path(),
+            relationship.segment,
+            relationship.item.select()
+        )
+    }
+
     /// The relative URL of the first list (or singleton) request.
     pub fn list_url(&self) -> String {
         let mut query = Vec::new();

@@ -399,12 +399,7 @@ async fn read_object(
     if !kind.relationships.is_empty() {
         let id = normalize::graph_id(kind, &raw)?;
         let fetches = kind.relationships.iter().map(|rel| {
-            let url = format!(
-                "{}/{id}/{}?$select={}",
-                kind.graph_path(),
-                rel.segment,
-                rel.item.select()
-            );
+            let url = kind.relationship_url(&id, rel);
             async move { client.get_all(&url).await.map(|items| (rel.name, items)) }
         });
         for (name, items) in futures_util::future::try_join_all(fetches).await? {
