@@ -22,11 +22,7 @@ use support::{run_backup, start_emulator};
 const CONCURRENCY: usize = 8;
 
 fn main() {
-    let users = std::env::args()
-        .skip_while(|a| a != "--users")
-        .nth(1)
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(20_000);
+    let users = support::users_arg(20_000);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

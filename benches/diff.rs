@@ -17,11 +17,7 @@ use std::time::{Duration, Instant};
 use support::{run_backup, run_idgit, start_emulator};
 
 fn main() {
-    let users = std::env::args()
-        .skip_while(|a| a != "--users")
-        .nth(1)
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(20_000);
+    let users = support::users_arg(20_000);
     let (mut emulator, envs) = start_emulator(users);
     let dir = tempfile::tempdir().unwrap();
     let repo_path = dir.path().join("backup.git");

@@ -5,9 +5,17 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+/// `--users N` from the benchmark's arguments, or `default`.
+pub fn users_arg(default: usize) -> usize {
+    std::env::args()
+        .skip_while(|a| a != "--users")
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(default)
+}
+
 /// Starts `idgit emulator` and reads the connection variables it prints.
 pub fn start_emulator(users: usize) -> (std::process::Child, Vec<(String, String)>) {
-    use std::io::BufRead;
     let generated = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_idgit"))
         .args([
@@ -25,20 +33,7 @@ pub fn start_emulator(users: usize) -> (std::process::Child, Vec<(String, String
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
-    let mut envs = Vec::new();
-    for line in std::io::BufReader::new(stdout).lines() {
-        let line = line.unwrap();
-        if let Some((name, value)) = line
-            .trim()
-            .strip_prefix("export ")
-            .and_then(|l| l.split_once('='))
-        {
-            envs.push((name.to_string(), value.to_string()));
-        }
-        if line.starts_with("Press Ctrl-C") {
-            break;
-        }
-    }
+    let envs = idgit::commands::emulator::read_printed_env(std::io::BufReader::new(stdout));
     eprintln!(
         "emulator: {users} users generated in {:.1}s",
         generated.elapsed().as_secs_f64()

@@ -79,8 +79,19 @@ pub fn changes_between(
     kinds: &[&'static Kind],
 ) -> Result<ChangeSet, UserError> {
     let paths: Vec<String> = kinds.iter().map(|k| k.repo_path().to_string()).collect();
+    changes_in(repo, from, to, &paths)
+}
+
+/// The change set between two trees, limited to git pathspecs (globs allowed): only the
+/// files they match are read.
+pub fn changes_in(
+    repo: &Repository,
+    from: Option<&Tree<'_>>,
+    to: Option<&Tree<'_>>,
+    paths: &[String],
+) -> Result<ChangeSet, UserError> {
     let mut changes = Vec::new();
-    for ((_, id), (kind, before, after)) in changed_files(repo, from, to, &paths)? {
+    for ((_, id), (kind, before, after)) in changed_files(repo, from, to, paths)? {
         let read = |side: Option<(String, Oid)>| {
             side.map(|(path, oid)| read_version(repo, &path, oid))
                 .transpose()

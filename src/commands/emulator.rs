@@ -27,6 +27,30 @@ pub struct EmulatorArgs {
     pub max_page_size: u16,
 }
 
+/// The last line `idgit emulator` prints once it is ready.
+const READY_LINE: &str = "Press Ctrl-C to stop.";
+
+/// Reads what a running `idgit emulator` printed up to its ready line: the connection
+/// variables of its `export NAME=value` lines. For scripts, tests and benchmarks that
+/// start the emulator as a process.
+pub fn read_printed_env(output: impl std::io::BufRead) -> Vec<(String, String)> {
+    let mut envs = Vec::new();
+    for line in output.lines() {
+        let Ok(line) = line else { break };
+        if let Some((name, value)) = line
+            .trim()
+            .strip_prefix("export ")
+            .and_then(|l| l.split_once('='))
+        {
+            envs.push((name.to_string(), value.to_string()));
+        }
+        if line == READY_LINE {
+            break;
+        }
+    }
+    envs
+}
+
 pub fn config(seed: &str, users: usize) -> Result<EmulatorConfig, UserError> {
     let seed = match seed {
         "demo" => Seed::Demo,
@@ -59,7 +83,7 @@ pub async fn run(args: EmulatorArgs, printer: &Printer) -> Result<Outcome, UserE
     for (name, value) in emulator::demo_credentials_env(&handle) {
         printer.line(&format!("  export {name}={value}"));
     }
-    printer.line("Press Ctrl-C to stop.");
+    printer.line(READY_LINE);
     tokio::signal::ctrl_c()
         .await
         .map_err(|e| UserError::new(format!("cannot wait for Ctrl-C: {e}")))?;

@@ -6,7 +6,6 @@ use serde_json::json;
 
 use crate::catalog::Shape;
 use crate::commands::diff::iso_date;
-use crate::diff::ChangeSet;
 use crate::error::{Outcome, UserError};
 use crate::history;
 use crate::names::Names;
@@ -86,24 +85,13 @@ pub fn run(args: LogArgs, printer: &Printer) -> Result<Outcome, UserError> {
                     Shape::Collection { dir, .. } => format!("{dir}/*.{}.yaml", found.id),
                     Shape::Singleton { file, .. } => file.to_string(),
                 };
-                let files =
-                    history::changed_files(&repo, parent_tree.as_ref(), Some(&tree), &[pathspec])?;
-                if files.is_empty() {
+                // Only this object's file is compared and read, whatever else the
+                // commit changed.
+                let changes =
+                    history::changes_in(&repo, parent_tree.as_ref(), Some(&tree), &[pathspec])?;
+                if changes.is_empty() {
                     continue;
                 }
-                let changes = history::changes_between(
-                    &repo,
-                    parent_tree.as_ref(),
-                    Some(&tree),
-                    &[found.kind],
-                )?;
-                let changes = ChangeSet::new(
-                    changes
-                        .changes
-                        .into_iter()
-                        .filter(|c| c.id == found.id)
-                        .collect(),
-                );
                 let trees: Vec<&git2::Tree<'_>> =
                     std::iter::once(&tree).chain(parent_tree.as_ref()).collect();
                 let names = Names::for_changes(&repo, &trees, &changes);

@@ -355,14 +355,17 @@ fn bare_repositories_use_the_committed_config() {
     let mut options = git2::RepositoryInitOptions::new();
     options.bare(true).initial_head("main");
     git2::Repository::init_opts(&bare, &options).unwrap();
-    let run = env.idgit(&[
-        "backup",
-        "--repo",
-        bare.to_str().unwrap(),
-        "--kinds",
-        "users",
-    ]);
-    assert_eq!(run.code, 0, "{run:?}");
+    let backup_users = || {
+        let run = env.idgit(&[
+            "backup",
+            "--repo",
+            bare.to_str().unwrap(),
+            "--kinds",
+            "users",
+        ]);
+        assert_eq!(run.code, 0, "{run:?}");
+    };
+    backup_users();
     let repo = git2::Repository::open(&bare).unwrap();
     let config = crate::common::tree_files(&repo)["idgit.yaml"].clone();
     // Deny a property in the committed config, as a pull request would.
@@ -387,14 +390,7 @@ fn bare_repositories_use_the_committed_config() {
         &[&head],
     )
     .unwrap();
-    let run = env.idgit(&[
-        "backup",
-        "--repo",
-        bare.to_str().unwrap(),
-        "--kinds",
-        "users",
-    ]);
-    assert_eq!(run.code, 0, "{run:?}");
+    backup_users();
     let files = crate::common::tree_files(&repo);
     assert!(files
         .iter()

@@ -3,7 +3,6 @@
 //! `idgit emulator` process reached only through the documented settings.
 
 use std::collections::BTreeMap;
-use std::io::BufRead;
 use std::process::{Command, Stdio};
 
 use serde_json::{json, Value};
@@ -152,20 +151,7 @@ fn backup_against_the_standalone_emulator_process() {
         .spawn()
         .unwrap();
     let stdout = emulator.stdout.take().unwrap();
-    let mut envs = Vec::new();
-    for line in std::io::BufReader::new(stdout).lines() {
-        let line = line.unwrap();
-        if let Some((name, value)) = line
-            .trim()
-            .strip_prefix("export ")
-            .and_then(|l| l.split_once('='))
-        {
-            envs.push((name.to_string(), value.to_string()));
-        }
-        if line.starts_with("Press Ctrl-C") {
-            break;
-        }
-    }
+    let envs = idgit::commands::emulator::read_printed_env(std::io::BufReader::new(stdout));
     let dir = tempfile::tempdir().unwrap();
     let repo = dir.path().join("backup");
     let backup = || {
