@@ -53,6 +53,40 @@ pub struct Kind {
     pub slug_from: &'static [&'static str],
     /// The least-privileged application permission that can read this kind.
     pub read_permission: &'static str,
+    /// The application permission a restore needs to write this kind.
+    pub write_permission: &'static str,
+    /// How a restore brings back a deleted object, and how deleting one works.
+    pub recycle_bin: RecycleBin,
+    /// Read-only properties that a create (POST) must still carry: Graph takes them
+    /// once and never lets them change.
+    pub create_only: &'static [&'static str],
+    /// Collection properties that Graph updates item by item, at
+    /// `{path}/{property}/{item id}`, and never through the parent object.
+    pub patched_per_item: &'static [&'static str],
+}
+
+/// Where deleted objects of a kind wait, and whether they can come back with their ID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecycleBin {
+    /// The directory's recycle bin: `/directory/deletedItems/{id}`, 30 days.
+    Directory,
+    /// Conditional access's own bin: `/identity/conditionalAccess/deletedItems/<segment>/{id}`.
+    ConditionalAccess { segment: &'static str },
+    /// Never deleted: a singleton.
+    None,
+}
+
+impl RecycleBin {
+    /// The URL of a deleted object in the bin, if the kind has one.
+    pub fn item_url(self, id: &str) -> Option<String> {
+        match self {
+            RecycleBin::Directory => Some(format!("/directory/deletedItems/{id}")),
+            RecycleBin::ConditionalAccess { segment } => Some(format!(
+                "/identity/conditionalAccess/deletedItems/{segment}/{id}"
+            )),
+            RecycleBin::None => None,
+        }
+    }
 }
 
 /// Where a kind lives in Graph and in the repository.
@@ -179,6 +213,10 @@ pub static KINDS: &[Kind] = &[
         relationships: &[],
         slug_from: &["displayName"],
         read_permission: "Policy.Read.All",
+        write_permission: "Policy.ReadWrite.ConditionalAccess",
+        recycle_bin: RecycleBin::ConditionalAccess { segment: "namedLocations" },
+        create_only: &[],
+        patched_per_item: &[],
     },
     Kind {
         name: "users",
@@ -246,6 +284,10 @@ pub static KINDS: &[Kind] = &[
         relationships: &[],
         slug_from: &["userPrincipalName", "displayName"],
         read_permission: "User.Read.All",
+        write_permission: "User.ReadWrite.All",
+        recycle_bin: RecycleBin::Directory,
+        create_only: &[],
+        patched_per_item: &[],
     },
     Kind {
         name: "groups",
@@ -314,6 +356,10 @@ pub static KINDS: &[Kind] = &[
         ],
         slug_from: &["displayName"],
         read_permission: "Group.Read.All",
+        write_permission: "Group.ReadWrite.All",
+        recycle_bin: RecycleBin::Directory,
+        create_only: &["isAssignableToRole"],
+        patched_per_item: &[],
     },
     Kind {
         name: "applications",
@@ -371,6 +417,10 @@ pub static KINDS: &[Kind] = &[
         }],
         slug_from: &["displayName"],
         read_permission: "Application.Read.All",
+        write_permission: "Application.ReadWrite.All",
+        recycle_bin: RecycleBin::Directory,
+        create_only: &[],
+        patched_per_item: &[],
     },
     Kind {
         name: "service-principals",
@@ -422,6 +472,10 @@ pub static KINDS: &[Kind] = &[
         ],
         slug_from: &["displayName", "appDisplayName"],
         read_permission: "Application.Read.All",
+        write_permission: "Application.ReadWrite.All",
+        recycle_bin: RecycleBin::Directory,
+        create_only: &["appId"],
+        patched_per_item: &[],
     },
     Kind {
         name: "conditional-access-policies",
@@ -499,6 +553,10 @@ pub static KINDS: &[Kind] = &[
         relationships: &[],
         slug_from: &["displayName"],
         read_permission: "Policy.Read.All",
+        write_permission: "Policy.ReadWrite.ConditionalAccess",
+        recycle_bin: RecycleBin::ConditionalAccess { segment: "policies" },
+        create_only: &[],
+        patched_per_item: &[],
     },
     Kind {
         name: "authentication-methods-policy",
@@ -555,6 +613,10 @@ pub static KINDS: &[Kind] = &[
         relationships: &[],
         slug_from: &[],
         read_permission: "Policy.Read.All",
+        write_permission: "Policy.ReadWrite.AuthenticationMethod",
+        recycle_bin: RecycleBin::None,
+        create_only: &[],
+        patched_per_item: &["authenticationMethodConfigurations"],
     },
     Kind {
         name: "authorization-policy",
@@ -578,6 +640,10 @@ pub static KINDS: &[Kind] = &[
         relationships: &[],
         slug_from: &[],
         read_permission: "Policy.Read.All",
+        write_permission: "Policy.ReadWrite.Authorization",
+        recycle_bin: RecycleBin::None,
+        create_only: &[],
+        patched_per_item: &[],
     },
 ];
 

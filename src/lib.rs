@@ -53,6 +53,7 @@ pub mod layout;
 pub mod names;
 pub mod normalize;
 pub mod output;
+pub mod plan;
 pub mod report;
 pub mod selector;
 pub mod settings;
