@@ -694,16 +694,7 @@ impl Kind {
 
     /// The relative URL of the first list (or singleton) request.
     pub fn list_url(&self) -> String {
-        let mut query = Vec::new();
-        if let Select::AllExcept(excluded) = self.select {
-            let excluded: BTreeSet<&str> = excluded.iter().map(|p| p.path).collect();
-            let props: Vec<&str> = graph_types()
-                .properties(self.graph_type)
-                .into_iter()
-                .filter(|name| !excluded.contains(name))
-                .collect();
-            query.push(format!("$select={}", props.join(",")));
-        }
+        let mut query: Vec<String> = self.select_query().into_iter().collect();
         if let Some(top) = self.page_size {
             query.push(format!("$top={top}"));
         }
@@ -712,6 +703,45 @@ impl Kind {
         } else {
             format!("{}?{}", self.graph_path(), query.join("&"))
         }
+    }
+
+    /// The relative URL of one object, with the same properties a list returns.
+    pub fn item_url(&self, id: &str) -> String {
+        match self.shape {
+            Shape::Singleton { path, .. } => path.to_string(),
+            Shape::Collection { path, .. } => {
+                with_query(format!("{path}/{id}"), self.select_query())
+            }
+        }
+    }
+
+    /// The relative URL of a deleted object in its recycle bin, with the same
+    /// properties a list returns; `None` for kinds that are never deleted.
+    pub fn recycle_bin_url(&self, id: &str) -> Option<String> {
+        self.recycle_bin
+            .item_url(id)
+            .map(|url| with_query(url, self.select_query()))
+    }
+
+    /// `$select=...` when the kind needs one to get every property.
+    fn select_query(&self) -> Option<String> {
+        let Select::AllExcept(excluded) = self.select else {
+            return None;
+        };
+        let excluded: BTreeSet<&str> = excluded.iter().map(|p| p.path).collect();
+        let props: Vec<&str> = graph_types()
+            .properties(self.graph_type)
+            .into_iter()
+            .filter(|name| !excluded.contains(name))
+            .collect();
+        Some(format!("$select={}", props.join(",")))
+    }
+}
+
+fn with_query(url: String, query: Option<String>) -> String {
+    match query {
+        Some(query) => format!("{url}?{query}"),
+        None => url,
     }
 }
 

@@ -49,6 +49,7 @@ pub mod env;
 pub mod error;
 pub mod graph;
 pub mod history;
+pub mod journal;
 pub mod layout;
 pub mod names;
 pub mod normalize;

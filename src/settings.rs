@@ -40,13 +40,17 @@ pub struct PropertyRules {
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct Safety {
     /// Refuse a backup in which a kind lost more than this fraction of its objects.
     pub max_shrink: f64,
     /// Kinds with fewer objects than this in the previous backup are not guarded: with
     /// three CA policies, deleting one is a third, and that is an ordinary change.
     pub shrink_guard_minimum: usize,
+    /// Refuse an apply that deletes more objects than this.
+    pub max_deletes: usize,
+    /// Emergency accounts every all-users conditional access policy must exclude.
+    pub break_glass_accounts: Vec<String>,
 }
 
 impl Default for Safety {
@@ -54,6 +58,8 @@ impl Default for Safety {
         Safety {
             max_shrink: 0.2,
             shrink_guard_minimum: 10,
+            max_deletes: 10,
+            break_glass_accounts: Vec::new(),
         }
     }
 }

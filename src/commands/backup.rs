@@ -409,13 +409,38 @@ async fn read_object(
     Ok(normalize::normalize(kind, raw, relationships, filter)?)
 }
 
+/// The bytes of an object's file: what a backup commits, and what a plan fingerprints
+/// the live object by.
+pub fn file_content(doc: &normalize::Document) -> Vec<u8> {
+    yaml::to_yaml(&doc.content).into_bytes()
+}
+
+/// Reads one object as a backup would store it; `None` when Graph says it does not
+/// exist.
+pub async fn read_one(
+    client: &GraphClient,
+    kind: &'static Kind,
+    id: &str,
+    filter: &PropertyFilter,
+) -> Result<Option<normalize::Document>, UserError> {
+    let raw = match client.get_json(&kind.item_url(id)).await {
+        Ok(raw) => raw,
+        Err(error) if error.kind == ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(ReadError::from(error).into_user_error(kind)),
+    };
+    read_object(client, kind, raw, filter)
+        .await
+        .map(Some)
+        .map_err(|e| e.into_user_error(kind))
+}
+
 async fn send(
     files: &mpsc::Sender<WriterMessage>,
     kind: &'static Kind,
     doc: &normalize::Document,
 ) -> Result<(), ReadError> {
     let path = layout::object_path(kind, doc);
-    let content = yaml::to_yaml(&doc.content).into_bytes();
+    let content = file_content(doc);
     files
         .send(WriterMessage::File {
             kind,
@@ -516,6 +541,34 @@ enum WriterMessage {
         oneshot::Sender<Result<CommitOutcome, UserError>>,
     ),
     Preview(PreviewRequest, oneshot::Sender<Result<Report, UserError>>),
+    Compare(
+        CompareRequest,
+        oneshot::Sender<Result<Vec<Compared>, UserError>>,
+    ),
+}
+
+/// Compare the snapshot with the tree of a revision, for `idgit plan`.
+pub struct CompareRequest {
+    pub kinds: Vec<&'static Kind>,
+    /// The desired state: the tree of the revision to restore.
+    pub desired_tree: git2::Oid,
+}
+
+/// One object whose file differs between the desired tree and the live snapshot.
+#[derive(Debug, Clone)]
+pub struct Compared {
+    pub kind: &'static Kind,
+    pub id: String,
+    pub desired: Option<StoredFile>,
+    pub live: Option<StoredFile>,
+}
+
+/// A file's path, blob ID and bytes.
+#[derive(Debug, Clone)]
+pub struct StoredFile {
+    pub path: String,
+    pub blob: git2::Oid,
+    pub bytes: Vec<u8>,
 }
 
 /// What the writer will be asked to do with the snapshot.
@@ -563,6 +616,17 @@ impl Writer {
         self.thread
             .join()
             .unwrap_or_else(|_| Err(UserError::new("the repository writer failed")))
+    }
+
+    /// The objects whose files differ between a revision's tree and the snapshot,
+    /// which is then discarded.
+    pub async fn compare(self, request: CompareRequest) -> Result<Vec<Compared>, UserError> {
+        let (reply, answer) = oneshot::channel();
+        let sent = self
+            .files
+            .send(WriterMessage::Compare(request, reply))
+            .await;
+        self.close(sent.is_ok().then_some(answer)).await
     }
 
     /// Compares the snapshot with the latest backup and discards it.
@@ -658,6 +722,10 @@ fn write_snapshot(
                 let _ = reply.send(preview(&store, writer, &request));
                 return Ok(());
             }
+            WriterMessage::Compare(request, reply) => {
+                let _ = reply.send(compare(&store, writer, &request));
+                return Ok(());
+            }
         }
     }
     // The readers gave up: dropping the writer discards the uncommitted packs.
@@ -729,6 +797,43 @@ fn preview(
         Some(super::diff::revision("HEAD", &head)),
         to,
     ))
+}
+
+/// The files that differ between the desired tree and the snapshot just read.
+fn compare(
+    store: &Store,
+    writer: SnapshotWriter<'_>,
+    request: &CompareRequest,
+) -> Result<Vec<Compared>, UserError> {
+    let repo = store.repository();
+    let git = |e: git2::Error| store_error(e.into());
+    let live_id = writer.preview_tree(&request.kinds).map_err(store_error)?;
+    let live = repo.find_tree(live_id).map_err(git)?;
+    let desired = repo.find_tree(request.desired_tree).map_err(git)?;
+    let paths: Vec<String> = request
+        .kinds
+        .iter()
+        .map(|k| k.repo_path().to_string())
+        .collect();
+    let files = history::changed_files(repo, Some(&desired), Some(&live), &paths)?;
+    let read = |side: history::Side| -> Result<Option<StoredFile>, UserError> {
+        side.map(|(path, blob)| {
+            let bytes = repo.find_blob(blob).map_err(git)?.content().to_vec();
+            Ok(StoredFile { path, blob, bytes })
+        })
+        .transpose()
+    };
+    files
+        .into_iter()
+        .map(|((_, id), (kind, desired, live))| {
+            Ok(Compared {
+                kind,
+                id,
+                desired: read(desired)?,
+                live: read(live)?,
+            })
+        })
+        .collect()
 }
 
 fn store_error(error: StoreError) -> UserError {

@@ -121,8 +121,24 @@ impl GraphClient {
 
     /// GET a JSON object.
     pub async fn get_json(&self, path_or_url: &str) -> Result<Value, GraphError> {
+        self.send("GET", path_or_url, None)
+            .await
+            .map(|body| body.unwrap_or(Value::Null))
+    }
+
+    /// Sends one request; the answer's JSON body, or `None` for `204 No Content`.
+    ///
+    /// Reads are retried on throttling and server errors. Writes are retried only when
+    /// Graph says it did not take the request (429, 503): a POST that failed with a
+    /// 500 may have created the object, and sending it again would create a second.
+    pub async fn send(
+        &self,
+        method: &str,
+        path_or_url: &str,
+        body: Option<&Value>,
+    ) -> Result<Option<Value>, GraphError> {
         let url = self.url(path_or_url);
-        let request = describe("GET", &url);
+        let request = describe(method, &url);
         // Links come from the server; the token goes only to the configured service.
         if !url.starts_with(&format!("{}/", self.inner.root)) {
             return Err(GraphError::new(
@@ -134,11 +150,14 @@ impl GraphClient {
                 ),
             ));
         }
+        let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|_| {
+            GraphError::new(ErrorKind::Malformed, request.clone(), "unknown HTTP method")
+        })?;
         let mut attempt = 0;
         let mut token_refreshed = false;
         loop {
             attempt += 1;
-            let outcome = self.send_once(&url, &request).await;
+            let outcome = self.send_once(&method, &url, body, &request).await;
             let retry_after = match outcome {
                 Ok(value) => return Ok(value),
                 Err(Failure::Final(error)) => return Err(error),
@@ -152,7 +171,9 @@ impl GraphClient {
                     continue;
                 }
                 Err(Failure::Retry { error, retry_after }) => {
-                    if attempt >= self.inner.options.max_attempts {
+                    let safe_to_repeat = method == reqwest::Method::GET
+                        || matches!(error.status, Some(429) | Some(503));
+                    if attempt >= self.inner.options.max_attempts || !safe_to_repeat {
                         return Err(exhausted(error, attempt));
                     }
                     retry_after
@@ -206,7 +227,13 @@ impl GraphClient {
         Duration::from_secs_f64((base * jitter).min(self.inner.options.backoff_cap.as_secs_f64()))
     }
 
-    async fn send_once(&self, url: &str, request: &str) -> Result<Value, Failure> {
+    async fn send_once(
+        &self,
+        method: &reqwest::Method,
+        url: &str,
+        body: Option<&Value>,
+        request: &str,
+    ) -> Result<Option<Value>, Failure> {
         let token = self.inner.tokens.token().await.map_err(Failure::Final)?;
         let _permit = self.inner.permits.acquire().await.map_err(|_| {
             Failure::Final(GraphError::new(
@@ -216,14 +243,16 @@ impl GraphClient {
             ))
         })?;
         self.inner.requests.fetch_add(1, Ordering::Relaxed);
-        let response = self
+        let mut builder = self
             .inner
             .http
-            .get(url)
+            .request(method.clone(), url)
             .header(AUTHORIZATION, bearer(&token))
-            .header(ACCEPT, "application/json")
-            .send()
-            .await;
+            .header(ACCEPT, "application/json");
+        if let Some(body) = body {
+            builder = builder.json(body);
+        }
+        let response = builder.send().await;
         let response = match response {
             Ok(response) => response,
             Err(error) => {
@@ -264,19 +293,24 @@ impl GraphClient {
             }
         };
         if status.is_success() {
-            return serde_json::from_slice::<Value>(&body).map_err(|e| {
-                let mut error = GraphError::new(
-                    ErrorKind::Malformed,
-                    request,
-                    format!("Graph answered with malformed JSON ({e})"),
-                );
-                error.request_id = header(&headers, "request-id");
-                // A truncated body is usually a broken connection: worth another try.
-                Failure::Retry {
-                    error,
-                    retry_after: None,
-                }
-            });
+            if body.is_empty() || status == StatusCode::NO_CONTENT {
+                return Ok(None);
+            }
+            return serde_json::from_slice::<Value>(&body)
+                .map(Some)
+                .map_err(|e| {
+                    let mut error = GraphError::new(
+                        ErrorKind::Malformed,
+                        request,
+                        format!("Graph answered with malformed JSON ({e})"),
+                    );
+                    error.request_id = header(&headers, "request-id");
+                    // A truncated body is usually a broken connection: worth another try.
+                    Failure::Retry {
+                        error,
+                        retry_after: None,
+                    }
+                });
         }
         let error = status_error(request, status, &headers, &body);
         tracing::warn!(

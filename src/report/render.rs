@@ -4,6 +4,7 @@
 use minijinja::{context, Environment, Value as TemplateValue};
 
 use super::Report;
+use crate::plan::Plan;
 
 /// GitHub refuses comments and job summaries longer than this.
 pub const MARKDOWN_LIMIT: usize = 65_536;
@@ -90,6 +91,93 @@ impl Templates {
     }
 }
 
+/// Renders a plan: the changes it makes, as a report, then its actions. The JSON form
+/// is the plan itself, with the report under `changes`; `--out` saves the same JSON.
+pub fn render_plan(report: &Report, plan: &Plan, format: ReportFormat, color: bool) -> String {
+    match format {
+        ReportFormat::Json => {
+            let mut text =
+                serde_json::to_string_pretty(&plan_json(report, plan)).unwrap_or_default();
+            text.push('\n');
+            text
+        }
+        ReportFormat::Text => {
+            let mut text = template(color).render_report("text", report, 0);
+            text.push_str(&template(color).render_plan("plan_text", plan));
+            text
+        }
+        ReportFormat::Markdown => {
+            let mut text = markdown(report);
+            text.push_str(&template(false).render_plan("plan_markdown", plan));
+            text
+        }
+    }
+}
+
+/// Only a plan's actions, notes and blockers: for a saved plan, whose report is not
+/// kept in a form worth reading again.
+pub fn render_plan_actions(plan: &Plan, color: bool) -> String {
+    let mut text = format!(
+        "Plan {} to restore {} ({})\n",
+        plan.plan_id,
+        plan.desired.name,
+        &plan.desired.commit[..plan.desired.commit.len().min(12)]
+    );
+    text.push_str(&template(color).render_plan("plan_text", plan));
+    text
+}
+
+/// The saved and printed JSON form of a plan.
+pub fn plan_json(report: &Report, plan: &Plan) -> serde_json::Value {
+    let mut value = serde_json::to_value(plan).unwrap_or_default();
+    if let Some(map) = value.as_object_mut() {
+        map.insert(
+            "changes".into(),
+            serde_json::to_value(report).unwrap_or_default(),
+        );
+    }
+    value
+}
+
+/// "3 actions: 1 undelete, 2 update."
+pub fn plan_summary(plan: &Plan) -> String {
+    if plan.actions.is_empty() {
+        return "Plan: no changes.".into();
+    }
+    let mut counts: std::collections::BTreeMap<crate::plan::ActionType, usize> =
+        std::collections::BTreeMap::new();
+    for action in &plan.actions {
+        *counts.entry(action.action).or_default() += 1;
+    }
+    let parts: Vec<String> = counts
+        .iter()
+        .map(|(action, n)| format!("{n} {}", action.verb()))
+        .collect();
+    let s = if plan.actions.len() == 1 { "" } else { "s" };
+    format!(
+        "Plan: {} action{s} ({}).",
+        plan.actions.len(),
+        parts.join(", ")
+    )
+}
+
+impl Templates {
+    fn render_plan(&self, name: &str, plan: &Plan) -> String {
+        let result = self.env.get_template(name).and_then(|t| {
+            t.render(context! {
+                desired => format!("{} ({})", plan.desired.name, &plan.desired.commit[..plan.desired.commit.len().min(12)]),
+                actions => TemplateValue::from(minijinja::value::Serde(&plan.actions)),
+                remapped => TemplateValue::from(minijinja::value::Serde(&plan.remapped)),
+                notes => TemplateValue::from(minijinja::value::Serde(&plan.notes)),
+                kept => TemplateValue::from(minijinja::value::Serde(&plan.kept)),
+                blockers => TemplateValue::from(minijinja::value::Serde(&plan.blockers)),
+                summary => plan_summary(plan),
+            })
+        });
+        result.unwrap_or_else(|e| format!("plan template error: {e}\n"))
+    }
+}
+
 fn heading(report: &Report) -> String {
     let describe = |r: &super::Revision| match &r.commit {
         Some(commit) => format!("{} ({})", r.name, &commit[..commit.len().min(12)]),
@@ -117,6 +205,18 @@ fn template(color: bool) -> Templates {
         .expect("text template parses");
     env.add_template("markdown", include_str!("templates/markdown.j2"))
         .expect("markdown template parses");
+    env.add_template("plan_text", include_str!("templates/plan_text.j2"))
+        .expect("plan text template parses");
+    env.add_template("plan_markdown", include_str!("templates/plan_markdown.j2"))
+        .expect("plan markdown template parses");
+    env.add_filter("verb", |action: String| {
+        match action.as_str() {
+            "addRelationship" => "add",
+            "removeRelationship" => "remove",
+            other => return other.to_string(),
+        }
+        .to_string()
+    });
     env.add_filter("sigil", |action: String| match action.as_str() {
         "added" => "+".to_string(),
         "removed" => "-".to_string(),
@@ -149,9 +249,9 @@ fn paint(text: &str, style: &str, color: bool) -> String {
         return text.to_string();
     }
     let code = match style {
-        "added" => "32",
-        "removed" => "31",
-        "changed" => "33",
+        "added" | "undelete" | "recreate" | "addRelationship" => "32",
+        "removed" | "delete" | "removeRelationship" => "31",
+        "changed" | "update" => "33",
         "security" => "1;31",
         _ => return text.to_string(),
     };
