@@ -94,7 +94,17 @@ pub async fn run(args: ApplyArgs, printer: &Printer) -> Result<Outcome, UserErro
     if args.plan_file.is_some() {
         refuse_stale(&session, &plan, &journal).await?;
     }
-    let outcome = execute(&session, &plan, &mut journal, printer).await?;
+    execute_and_verify(&session, &plan, &mut journal, printer).await
+}
+
+/// Runs every action not yet done, then re-plans to check the tenant matches.
+pub async fn execute_and_verify(
+    session: &Session,
+    plan: &Plan,
+    journal: &mut Journal,
+    printer: &Printer,
+) -> Result<Outcome, UserError> {
+    let outcome = execute(session, plan, journal, printer).await?;
     if outcome.failed > 0 {
         return Err(UserError::new(format!(
             "{} of {} actions failed and {} were skipped because they depend on them",
@@ -104,7 +114,7 @@ pub async fn run(args: ApplyArgs, printer: &Printer) -> Result<Outcome, UserErro
         ))
         .with_hint("fix the cause shown above and run the same apply again: finished actions are not repeated"));
     }
-    verify(&session, &plan, printer).await
+    verify(session, plan, printer).await
 }
 
 /// Reads a saved plan.
@@ -369,8 +379,8 @@ async fn run_action(
         Ok(answer) => answer,
         Err(error) => return already_done(action, &error).ok_or_else(|| describe(&error)),
     };
-    match action.action {
-        ActionType::Recreate => {
+    if action.action == ActionType::Recreate {
+        {
             let answer = answer.unwrap_or(Value::Null);
             let new_id = answer
                 .get("id")
@@ -402,7 +412,6 @@ async fn run_action(
                 },
             );
         }
-        _ => {}
     }
     let report_only = kind.name == "conditional-access-policies"
         && body

@@ -100,6 +100,19 @@ impl Session {
         })
     }
 
+    /// A session for settings made in code (the demo), signing in now.
+    pub async fn with_settings(settings: BackupSettings) -> Result<Session, UserError> {
+        let store = open_store(&settings.repo)?;
+        let git_dir = store.repository().path().to_path_buf();
+        drop(store);
+        let client = backup::sign_in(&settings).await?;
+        Ok(Session {
+            settings,
+            client,
+            git_dir,
+        })
+    }
+
     pub fn journal(&self) -> Result<Journal, UserError> {
         Journal::load(&self.git_dir)
     }
