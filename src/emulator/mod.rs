@@ -32,6 +32,7 @@ mod server;
 mod store;
 #[cfg(test)]
 mod tests;
+mod validate;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::str::FromStr;
@@ -43,7 +44,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use faults::{Fault, FaultRule};
-pub use store::Tenant;
+pub use store::{Deletion, Tenant};
 
 use auth::Auth;
 use server::AppState;

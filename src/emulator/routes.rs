@@ -16,7 +16,7 @@ use super::json::{Node, ObjectBuilder};
 use super::odata::{self, Query};
 use super::render::{self, Props, Shape};
 use super::schema::{schema, TypeInfo};
-use super::store::{Kind, Tenant};
+use super::store::{Kind, Relation, Tenant};
 
 /// Users properties that live outside the directory: Graph refuses them on the collection.
 const USER_SINGLE_ONLY: &[&str] = &[
@@ -46,24 +46,6 @@ pub(crate) enum Route {
     AuthenticationMethodsPolicy,
     AuthorizationPolicy,
     DirectoryAudits,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum Relation {
-    GroupMembers,
-    GroupOwners,
-    AppOwners,
-    SpOwners,
-}
-
-impl Relation {
-    fn parent(self) -> Kind {
-        match self {
-            Relation::GroupMembers | Relation::GroupOwners => Kind::Groups,
-            Relation::AppOwners => Kind::Applications,
-            Relation::SpOwners => Kind::ServicePrincipals,
-        }
-    }
 }
 
 /// The route for `/{kind}/{id}/{segment}`, if Graph has that navigation and we serve it.
