@@ -7,6 +7,11 @@
 //! client-credentials token flow. A client that only works because the emulator is lenient
 //! would fail against the real service, so leniency is treated as a bug.
 //!
+//! Writes follow Graph too: PATCH deep-merges and refuses read-only properties, POST creates
+//! with server-set ids and timestamps, DELETE moves objects into a recycle bin that
+//! `/directory/deletedItems` lists and restores from (security groups excepted), `$ref` adds
+//! and removes members and owners. A restore can be tested end to end against it.
+//!
 //! Faults (throttling, 5xx, truncated bodies, slow responses, nextLink loops) are injected
 //! per path with [`FaultRule`]s. The tenant is seeded deterministically ([`Seed`]); the same
 //! seed always gives byte-identical responses for the same sequence of requests.
@@ -23,6 +28,7 @@ mod error;
 mod faults;
 mod json;
 mod odata;
+mod recycle;
 mod render;
 mod rng;
 mod routes;
@@ -33,6 +39,7 @@ mod store;
 #[cfg(test)]
 mod tests;
 mod validate;
+mod writes;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::str::FromStr;
@@ -62,6 +69,9 @@ pub struct EmulatorConfig {
     pub default_page_size: usize,
     /// Added to every Graph response (not to token requests).
     pub latency: Duration,
+    /// Delete Conditional Access policies and named locations permanently, as older tenants
+    /// did, instead of into `/identity/conditionalAccess/deletedItems`.
+    pub hard_delete_policies: bool,
 }
 
 impl Default for EmulatorConfig {
@@ -71,6 +81,7 @@ impl Default for EmulatorConfig {
             max_page_size: 100,
             default_page_size: 100,
             latency: Duration::ZERO,
+            hard_delete_policies: false,
         }
     }
 }
@@ -133,6 +144,7 @@ pub async fn start(config: EmulatorConfig, listen: SocketAddr) -> std::io::Resul
         .map_err(std::io::Error::other)?;
     let permissions = seed::DEFAULT_PERMISSIONS
         .iter()
+        .chain(seed::DEFAULT_WRITE_PERMISSIONS)
         .map(|p| p.to_string())
         .collect();
     let state = Arc::new(AppState {
@@ -144,6 +156,7 @@ pub async fn start(config: EmulatorConfig, listen: SocketAddr) -> std::io::Resul
         default_page_size: config.default_page_size,
         max_page_size: config.max_page_size,
         latency: config.latency,
+        hard_delete_policies: config.hard_delete_policies,
     });
     let (stop, stopped) = oneshot::channel::<()>();
     let app = server::router(Arc::clone(&state));

@@ -336,6 +336,14 @@ impl Tenant {
     pub(crate) fn move_to_bin(&mut self, kind: Kind, key: &str) -> Option<&Value> {
         let mut object = self.objects_mut(kind).remove(key)?;
         object["deletedDateTime"] = Value::String(self.tick());
+        if kind == Kind::Users {
+            // The directory frees a deleted user's name for reuse by prefixing it with the
+            // object id (without dashes); a restore takes the prefix off again.
+            if let Some(upn) = object.get("userPrincipalName").and_then(Value::as_str) {
+                let mangled = format!("{}{upn}", upn_prefix(key));
+                object["userPrincipalName"] = Value::String(mangled);
+            }
+        }
         let severed = self.sever(key);
         if severed != Severed::default() {
             self.severed.insert(key.to_string(), severed);
@@ -351,6 +359,9 @@ impl Tenant {
         let mut object = self.recycle_bins[kind.index()].remove(key)?;
         if let Some(map) = object.as_object_mut() {
             map.remove("deletedDateTime");
+        }
+        if let Some(upn) = original_upn(key, &object) {
+            object["userPrincipalName"] = Value::String(upn);
         }
         self.objects_mut(kind).insert(key.to_string(), object);
         self.reattach(key);
@@ -483,6 +494,16 @@ impl Tenant {
     }
 }
 
+fn upn_prefix(key: &str) -> String {
+    key.replace('-', "")
+}
+
+/// The user principal name a deleted user had before its deletion renamed it.
+pub(crate) fn original_upn(key: &str, deleted: &Value) -> Option<String> {
+    let upn = deleted.get("userPrincipalName")?.as_str()?;
+    upn.strip_prefix(&upn_prefix(key)).map(String::from)
+}
+
 /// Microsoft 365 groups have `Unified` among their `groupTypes`; all others are security
 /// (or mail-enabled security / distribution) groups.
 pub(crate) fn is_unified(group: &Value) -> bool {
@@ -517,6 +538,10 @@ mod tests {
 
     fn linked_tenant() -> Tenant {
         let mut t = Tenant::new();
+        t.insert(
+            "users",
+            json!({"id": "u1-x", "userPrincipalName": "one@contoso.com"}),
+        );
         t.insert("users", json!({"id": "u1"}));
         t.insert("users", json!({"id": "u2"}));
         t.insert("groups", json!({"id": "m365", "groupTypes": ["Unified"]}));
@@ -559,6 +584,19 @@ mod tests {
         assert!(t.group_members["m365"].contains("u1") && t.group_members["sec"].contains("u1"));
         assert!(t.group_owners["m365"].contains("u1"));
         assert_eq!(t.app_role_assigned_to["sp"].len(), 2);
+    }
+
+    #[test]
+    fn deleted_users_free_their_name_until_restored() {
+        let mut t = linked_tenant();
+        t.delete("users", "u1-x");
+        let bin = t.recycle_bin("users").expect("bin");
+        assert_eq!(bin["u1-x"]["userPrincipalName"], "u1xone@contoso.com");
+        t.restore_from_bin(Kind::Users, "u1-x");
+        assert_eq!(
+            t.get("users", "u1-x").expect("back")["userPrincipalName"],
+            "one@contoso.com"
+        );
     }
 
     #[test]

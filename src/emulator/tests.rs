@@ -296,8 +296,14 @@ async fn errors_have_graph_shape_and_request_ids() {
     let ok = env.get("/users?$top=1").await;
     assert!(ok.header("request-id").is_some() && ok.header("client-request-id").is_some());
     assert_eq!(env.get("/users").await.status, StatusCode::OK);
+    let put = send(env.http.put(env.url("/users")).bearer_auth(&env.token)).await;
+    assert_eq!(put.status, StatusCode::METHOD_NOT_ALLOWED);
     let post = send(env.http.post(env.url("/users")).bearer_auth(&env.token)).await;
-    assert_eq!(post.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(post.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        post.json()["error"]["message"],
+        "Empty Payload. JSON content expected."
+    );
 }
 
 #[tokio::test]
