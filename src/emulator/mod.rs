@@ -39,6 +39,8 @@ mod store;
 #[cfg(test)]
 mod tests;
 mod validate;
+#[cfg(test)]
+mod write_tests;
 mod writes;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
