@@ -19,9 +19,12 @@
 //! The module is self-contained (no `crate::` imports outside it) so it can move into its own
 //! crate later.
 //!
-//! Layout: `server` (HTTP pipeline) → `routes` (URL → response body) → `render` (stored object
-//! → Graph JSON, using the type model in `schema`) over `store` (the tenant). `auth` is the
-//! token endpoint and permission checks, `faults` the injection rules, `seed` the tenants.
+//! Layout: `server` (HTTP pipeline) → `routes` (URL → response body; reads) → `render` (stored
+//! object → Graph JSON, using the type model in `schema`) over `store` (the tenant and its
+//! recycle bins). Writes go from `routes` to `writes` (POST, PATCH, DELETE, `$ref`, app role
+//! assignments) and `recycle` (`deletedItems`: list, restore, purge), both checking bodies with
+//! `validate` (read-only lists, required properties, value types, merge). `auth` is the token
+//! endpoint and permission checks, `faults` the injection rules, `seed` the tenants.
 
 mod auth;
 mod error;

@@ -216,10 +216,12 @@ impl Route {
             [] => Ok(Route::List(kind)),
             [id] => Ok(Route::Get(kind, id.clone())),
             [id, segment, tail @ ..] => navigation(kind, id, segment, tail).ok_or_else(|| {
-                let unknown = if tail.is_empty() {
-                    segment
-                } else {
-                    &tail[tail.len() - 1]
+                // Name the navigation if it is unknown, else the last segment after it,
+                // which is where a path like `members/{id}/{extra}` stops fitting.
+                let known = navigation(kind, id, segment, &[]).is_some();
+                let unknown = match tail.last() {
+                    Some(last) if known => last,
+                    _ => segment,
                 };
                 GraphError::unknown_segment(unknown)
             }),
@@ -932,6 +934,55 @@ mod tests {
             parse("policies/authorizationPolicy").ok(),
             Some(Route::AuthorizationPolicy)
         );
+        assert_eq!(
+            parse("groups/g/Members/u/$ref").ok(),
+            Some(Route::RemoveRef(
+                Relation::GroupMembers,
+                "g".into(),
+                "u".into()
+            ))
+        );
+        assert_eq!(
+            parse("applications/a/owners/$ref").ok(),
+            Some(Route::AddRef(Relation::AppOwners, "a".into()))
+        );
+        assert_eq!(
+            parse("policies/authenticationMethodsPolicy/authenticationMethodConfigurations/Fido2")
+                .ok(),
+            Some(Route::AuthenticationMethodConfiguration("Fido2".into()))
+        );
+        assert_eq!(
+            parse("directory/deletedItems/microsoft.graph.servicePrincipal").ok(),
+            Some(Route::DeletedItems(Some(Kind::ServicePrincipals)))
+        );
+        assert_eq!(
+            parse("directory/deletedItems/x/restore").ok(),
+            Some(Route::RestoreDeletedItem("x".into()))
+        );
+        assert_eq!(
+            parse("identity/conditionalAccess/deletedItems/namedLocations/n/restore").ok(),
+            Some(Route::RestorePolicy(Kind::NamedLocations, "n".into()))
+        );
+    }
+
+    #[test]
+    fn methods_and_permissions_depend_on_the_route() {
+        let users = Route::List(Kind::Users);
+        assert!(users.allows(&Method::POST) && !users.allows(&Method::DELETE));
+        assert!(!Route::AuthorizationPolicy.allows(&Method::DELETE));
+        assert_eq!(
+            users.accepted_permissions(&Method::POST),
+            ["User.ReadWrite.All"]
+        );
+        let add = Route::AddRef(Relation::GroupMembers, "g".into());
+        assert!(add
+            .accepted_permissions(&Method::POST)
+            .contains(&"GroupMember.ReadWrite.All"));
+        assert_eq!(
+            Route::AuthenticationMethodConfiguration("x".into())
+                .accepted_permissions(&Method::PATCH),
+            ["Policy.ReadWrite.AuthenticationMethod"]
+        );
     }
 
     #[test]
@@ -952,6 +1003,14 @@ mod tests {
         assert_eq!(
             msg("applications/1/members").as_deref(),
             Some("Resource not found for the segment 'members'.")
+        );
+        assert_eq!(
+            msg("groups/1/members/2/3").as_deref(),
+            Some("Resource not found for the segment '3'.")
+        );
+        assert_eq!(
+            msg("directory/deletedItems/microsoft.graph.device").as_deref(),
+            Some("Resource not found for the segment 'microsoft.graph.device'.")
         );
     }
 }

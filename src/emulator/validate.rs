@@ -367,6 +367,11 @@ pub(crate) fn check_body(
                     return Err(invalid_value(key, resource));
                 }
             }
+            None if info.navigation.iter().any(|n| n == key) => {
+                return Err(GraphError::bad_request(format!(
+                    "The navigation property '{key}' cannot be set in this request body; change it through its own URL ($ref for links)."
+                )))
+            }
             None => return Err(unknown_property(key, info.name())),
         }
     }
@@ -592,6 +597,25 @@ mod tests {
         ] {
             assert!(resource.read_only().contains(&read_only), "{resource:?}");
         }
+    }
+
+    #[test]
+    fn navigation_properties_are_not_written_inline() {
+        let err = check(Resource::Group, json!({"members": []}), Write::Update).unwrap_err();
+        assert!(
+            err.starts_with("The navigation property 'members' cannot be set"),
+            "{err}"
+        );
+        let err = check(
+            Resource::AuthenticationMethodsPolicy,
+            json!({"authenticationMethodConfigurations": []}),
+            Write::Update,
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("'authenticationMethodConfigurations'"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -589,10 +589,12 @@ fn assignment_fields(body: &Map<String, Value>) -> Result<[String; 3], GraphErro
 /// `DELETE /servicePrincipals/{resourceId}/appRoleAssignedTo/{assignmentId}`: 204.
 fn unassign(id: &str, assignment: &str, tenant: &mut Tenant) -> Result<Reply, GraphError> {
     let resource_key = lookup_key(Kind::ServicePrincipals, id, tenant)?;
-    let list = tenant.app_role_assigned_to.entry(resource_key).or_default();
-    let before = list.len();
-    list.retain(|a| a["id"] != assignment);
-    if list.len() == before {
+    let list = tenant.app_role_assigned_to.get_mut(&resource_key);
+    let found = list.and_then(|list| {
+        let position = list.iter().position(|a| a["id"] == assignment)?;
+        Some(list.remove(position))
+    });
+    if found.is_none() {
         return Err(GraphError::not_found(assignment));
     }
     tenant.tick();
