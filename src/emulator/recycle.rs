@@ -57,6 +57,8 @@ pub(crate) fn handle(
     }
 }
 
+/// Reading a deleted object needs the read permission of its kind; membership-only
+/// permissions (`GroupMember.Read.All`) do not reach the recycle bin.
 fn read_permissions(kind: Kind) -> &'static [&'static str] {
     match kind {
         Kind::Users => &["User.Read.All", "Directory.Read.All"],

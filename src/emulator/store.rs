@@ -238,7 +238,8 @@ impl Tenant {
         let kind = Kind::from_name(collection)?;
         let key = id.to_ascii_lowercase();
         let object = self.objects(kind).get(&key)?;
-        if kind == Kind::Groups && !is_unified(object) {
+        let unified = object.as_object().is_some_and(is_unified);
+        if kind == Kind::Groups && !unified {
             self.purge(kind, &key);
             return Some(Deletion::Permanent);
         }
@@ -506,7 +507,7 @@ pub(crate) fn original_upn(key: &str, deleted: &Value) -> Option<String> {
 
 /// Microsoft 365 groups have `Unified` among their `groupTypes`; all others are security
 /// (or mail-enabled security / distribution) groups.
-pub(crate) fn is_unified(group: &Value) -> bool {
+pub(crate) fn is_unified(group: &serde_json::Map<String, Value>) -> bool {
     group
         .get("groupTypes")
         .and_then(Value::as_array)

@@ -113,67 +113,69 @@ fn server_set(
     now: &str,
     tenant: &mut Tenant,
 ) -> Value {
-    let default = |object: &mut Map<String, Value>, key: &str, value: Value| {
-        object.entry(key.to_string()).or_insert(value);
-    };
-    let o = &mut object;
+    let fields = &mut object;
     match kind {
         Kind::Users => {
-            default(o, "createdDateTime", json!(now));
-            default(o, "securityIdentifier", json!(security_identifier(id)));
-            default(o, "userType", json!("Member"));
+            set_default(fields, "createdDateTime", json!(now));
+            set_default(fields, "securityIdentifier", json!(security_identifier(id)));
+            set_default(fields, "userType", json!("Member"));
         }
         Kind::Groups => {
-            default(o, "createdDateTime", json!(now));
-            default(o, "renewedDateTime", json!(now));
-            default(o, "securityIdentifier", json!(security_identifier(id)));
-            if is_unified(&Value::Object(o.clone())) {
-                let nick = o
+            set_default(fields, "createdDateTime", json!(now));
+            set_default(fields, "renewedDateTime", json!(now));
+            set_default(fields, "securityIdentifier", json!(security_identifier(id)));
+            if is_unified(fields) {
+                let nick = fields
                     .get("mailNickname")
                     .and_then(Value::as_str)
                     .unwrap_or_default()
                     .to_string();
                 let mail = format!("{nick}@{MAIL_DOMAIN}");
-                o.insert(
+                fields.insert(
                     "proxyAddresses".into(),
                     json!([format!("SMTP:{mail}"), format!("smtp:{nick}@{DOMAIN}")]),
                 );
-                o.insert("mail".into(), json!(mail));
-                default(o, "visibility", json!("Public"));
+                fields.insert("mail".into(), json!(mail));
+                set_default(fields, "visibility", json!("Public"));
             }
         }
         Kind::Applications => {
             let app_id = tenant.mint_guid();
-            default(o, "appId", json!(app_id));
-            default(o, "createdDateTime", json!(now));
-            default(o, "publisherDomain", json!(DOMAIN));
-            default(
-                o,
+            set_default(fields, "appId", json!(app_id));
+            set_default(fields, "createdDateTime", json!(now));
+            set_default(fields, "publisherDomain", json!(DOMAIN));
+            set_default(
+                fields,
                 "signInAudience",
                 json!("AzureADandPersonalMicrosoftAccount"),
             );
             return with_application_defaults(Value::Object(object));
         }
         Kind::ServicePrincipals => {
-            default(o, "createdDateTime", json!(now));
+            set_default(fields, "createdDateTime", json!(now));
             return with_service_principal_defaults(Value::Object(object));
         }
         Kind::ConditionalAccessPolicies => {
             // A new policy has no modification time until its first update.
-            default(o, "createdDateTime", json!(now));
+            set_default(fields, "createdDateTime", json!(now));
         }
         Kind::NamedLocations => {
-            default(o, "createdDateTime", json!(now));
-            default(o, "modifiedDateTime", json!(now));
+            set_default(fields, "createdDateTime", json!(now));
+            set_default(fields, "modifiedDateTime", json!(now));
             if type_name == "ipNamedLocation" {
-                default(o, "isTrusted", json!(false));
+                set_default(fields, "isTrusted", json!(false));
             } else {
-                default(o, "includeUnknownCountriesAndRegions", json!(false));
-                default(o, "countryLookupMethod", json!("clientIpAddress"));
+                set_default(fields, "includeUnknownCountriesAndRegions", json!(false));
+                set_default(fields, "countryLookupMethod", json!("clientIpAddress"));
             }
         }
     }
     Value::Object(object)
+}
+
+/// Sets `key` unless the body already did.
+fn set_default(object: &mut Map<String, Value>, key: &str, value: Value) {
+    object.entry(key).or_insert(value);
 }
 
 /// A new service principal starts as a copy of its application's registration.
