@@ -1339,3 +1339,28 @@ async fn every_served_object_is_writable_back() {
     }
     assert_no_content(&env.patch("/policies/authorizationPolicy", policy).await);
 }
+
+#[tokio::test]
+async fn recycle_bin_lists_are_paged_and_selectable() {
+    let env = env().await;
+    let mut deleted = Vec::new();
+    for nick in ["alex.wilber", "megan.bowen", "diego.siciliani"] {
+        let id = env.user_id(nick).await;
+        assert_no_content(&env.delete(&format!("/users/{id}")).await);
+        deleted.push(id);
+    }
+    deleted.sort();
+    let (items, sizes) = env
+        .get_all("/directory/deletedItems/microsoft.graph.user?$top=2&$select=id,deletedDateTime")
+        .await;
+    assert_eq!(sizes, [2, 1]);
+    let ids: Vec<&str> = items.iter().filter_map(|u| u["id"].as_str()).collect();
+    assert_eq!(ids, deleted);
+    assert!(items
+        .iter()
+        .all(|u| keys(u) == ["@odata.type", "deletedDateTime", "id"]));
+    let bad_select = env
+        .get("/directory/deletedItems/microsoft.graph.user?$select=colour")
+        .await;
+    assert_eq!(bad_select.status, StatusCode::BAD_REQUEST);
+}
