@@ -7,6 +7,11 @@
 //! client-credentials token flow. A client that only works because the emulator is lenient
 //! would fail against the real service, so leniency is treated as a bug.
 //!
+//! Writes follow Graph too: PATCH deep-merges and refuses read-only properties, POST creates
+//! with server-set ids and timestamps, DELETE moves objects into a recycle bin that
+//! `/directory/deletedItems` lists and restores from (security groups excepted), `$ref` adds
+//! and removes members and owners. A restore can be tested end to end against it.
+//!
 //! Faults (throttling, 5xx, truncated bodies, slow responses, nextLink loops) are injected
 //! per path with [`FaultRule`]s. The tenant is seeded deterministically ([`Seed`]); the same
 //! seed always gives byte-identical responses for the same sequence of requests.
@@ -14,15 +19,19 @@
 //! The module is self-contained (no `crate::` imports outside it) so it can move into its own
 //! crate later.
 //!
-//! Layout: `server` (HTTP pipeline) → `routes` (URL → response body) → `render` (stored object
-//! → Graph JSON, using the type model in `schema`) over `store` (the tenant). `auth` is the
-//! token endpoint and permission checks, `faults` the injection rules, `seed` the tenants.
+//! Layout: `server` (HTTP pipeline) → `routes` (URL → response body; reads) → `render` (stored
+//! object → Graph JSON, using the type model in `schema`) over `store` (the tenant and its
+//! recycle bins). Writes go from `routes` to `writes` (POST, PATCH, DELETE, `$ref`, app role
+//! assignments) and `recycle` (`deletedItems`: list, restore, purge), both checking bodies with
+//! `validate` (read-only lists, required properties, value types, merge). `auth` is the token
+//! endpoint and permission checks, `faults` the injection rules, `seed` the tenants.
 
 mod auth;
 mod error;
 mod faults;
 mod json;
 mod odata;
+mod recycle;
 mod render;
 mod rng;
 mod routes;
@@ -32,6 +41,10 @@ mod server;
 mod store;
 #[cfg(test)]
 mod tests;
+mod validate;
+#[cfg(test)]
+mod write_tests;
+mod writes;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::str::FromStr;
@@ -43,7 +56,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use faults::{Fault, FaultRule};
-pub use store::Tenant;
+pub use store::{Deletion, Tenant};
 
 use auth::Auth;
 use server::AppState;
@@ -61,6 +74,9 @@ pub struct EmulatorConfig {
     pub default_page_size: usize,
     /// Added to every Graph response (not to token requests).
     pub latency: Duration,
+    /// Delete Conditional Access policies and named locations permanently, as older tenants
+    /// did, instead of into `/identity/conditionalAccess/deletedItems`.
+    pub hard_delete_policies: bool,
 }
 
 impl Default for EmulatorConfig {
@@ -70,6 +86,7 @@ impl Default for EmulatorConfig {
             max_page_size: 100,
             default_page_size: 100,
             latency: Duration::ZERO,
+            hard_delete_policies: false,
         }
     }
 }
@@ -132,6 +149,7 @@ pub async fn start(config: EmulatorConfig, listen: SocketAddr) -> std::io::Resul
         .map_err(std::io::Error::other)?;
     let permissions = seed::DEFAULT_PERMISSIONS
         .iter()
+        .chain(seed::DEFAULT_WRITE_PERMISSIONS)
         .map(|p| p.to_string())
         .collect();
     let state = Arc::new(AppState {
@@ -143,6 +161,7 @@ pub async fn start(config: EmulatorConfig, listen: SocketAddr) -> std::io::Resul
         default_page_size: config.default_page_size,
         max_page_size: config.max_page_size,
         latency: config.latency,
+        hard_delete_policies: config.hard_delete_policies,
     });
     let (stop, stopped) = oneshot::channel::<()>();
     let app = server::router(Arc::clone(&state));

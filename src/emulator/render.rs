@@ -224,7 +224,8 @@ pub(crate) fn auth_methods_policy<'a>(stored: &'a Value, base_url: &str) -> Node
     out.build()
 }
 
-fn method_config<'a>(config: &'a Value, metadata: &str) -> Node<'a> {
+/// One method configuration with `@odata.type` and its expanded `includeTargets`.
+pub(crate) fn method_config<'a>(config: &'a Value, metadata: &str) -> Node<'a> {
     let shape = Shape {
         odata_type: true,
         ..ALL

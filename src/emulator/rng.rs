@@ -15,6 +15,9 @@ pub(crate) const NOW_AAD: &str = "2026-11-28 10:17:06Z";
 /// Seconds since the Unix epoch of 2022-01-01T00:00:00Z, the earliest creation date in seeds.
 const SEED_EPOCH: u64 = 1_640_995_200;
 
+/// [`NOW_GRAPH`] as seconds after [`SEED_EPOCH`].
+const NOW_OFFSET: u64 = 154_865_826;
+
 /// SplitMix64 (Steele, Lea, Flood 2014).
 pub(crate) struct Rng {
     state: u64,
@@ -86,6 +89,12 @@ pub(crate) fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// The time of the `n`th write to a tenant: the emulator's "now" plus `n` seconds. Writes get
+/// distinct, increasing timestamps without reading the wall clock.
+pub(crate) fn write_time(n: u64) -> String {
+    timestamp(NOW_OFFSET + n)
+}
+
 /// `YYYY-MM-DDTHH:MM:SSZ` for `offset` seconds after the seed epoch.
 pub(crate) fn timestamp(offset: u64) -> String {
     let secs = SEED_EPOCH + offset;
@@ -122,6 +131,8 @@ mod tests {
         assert_eq!(timestamp(0), "2022-01-01T00:00:00Z");
         assert_eq!(timestamp(59 * 86_400 + 3_661), "2022-03-01T01:01:01Z");
         assert_eq!(timestamp(4 * 365 * 86_400 + 86_400), "2026-01-01T00:00:00Z");
+        assert_eq!(write_time(0), format!("{NOW_GRAPH}Z"));
+        assert_eq!(write_time(61), "2026-11-28T10:18:07Z");
     }
 
     #[test]

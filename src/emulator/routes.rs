@@ -8,15 +8,18 @@
 use std::collections::BTreeSet;
 use std::ops::Bound;
 
+use axum::http::{Method, StatusCode};
 use serde_json::Value;
 
 use super::auth::Auth;
 use super::error::GraphError;
 use super::json::{Node, ObjectBuilder};
 use super::odata::{self, Query};
+use super::recycle;
 use super::render::{self, Props, Shape};
 use super::schema::{schema, TypeInfo};
-use super::store::{Kind, Tenant};
+use super::store::{Kind, Relation, Tenant};
+use super::writes;
 
 /// Users properties that live outside the directory: Graph refuses them on the collection.
 const USER_SINGLE_ONLY: &[&str] = &[
@@ -38,48 +41,146 @@ const SIGN_IN_ACTIVITY_MAX_PAGE: usize = 500;
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Route {
+    /// A collection: list it, or create in it.
     List(Kind),
+    /// One object: get, update or delete it.
     Get(Kind, String),
     /// Members or owners: lists of directory objects.
     Related(Relation, String),
+    /// `/{parent}/{id}/{members|owners}/$ref`: add a reference.
+    AddRef(Relation, String),
+    /// `/{parent}/{id}/{members|owners}/{relatedId}/$ref`: remove one.
+    RemoveRef(Relation, String, String),
     AppRoleAssignedTo(String),
+    /// `/servicePrincipals/{resourceId}/appRoleAssignedTo/{assignmentId}`.
+    AppRoleAssignment(String, String),
     AuthenticationMethodsPolicy,
+    /// `/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/{id}`.
+    AuthenticationMethodConfiguration(String),
     AuthorizationPolicy,
     DirectoryAudits,
+    /// `/directory/deletedItems/microsoft.graph.{type}`; `None` without the cast, which
+    /// Graph refuses.
+    DeletedItems(Option<Kind>),
+    /// `/directory/deletedItems/{id}`.
+    DeletedItem(String),
+    /// `/directory/deletedItems/{id}/restore`.
+    RestoreDeletedItem(String),
+    /// `/identity/conditionalAccess/deletedItems/{policies|namedLocations}`.
+    DeletedPolicies(Kind),
+    DeletedPolicy(Kind, String),
+    RestorePolicy(Kind, String),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum Relation {
-    GroupMembers,
-    GroupOwners,
-    AppOwners,
-    SpOwners,
-}
-
-impl Relation {
-    fn parent(self) -> Kind {
-        match self {
-            Relation::GroupMembers | Relation::GroupOwners => Kind::Groups,
-            Relation::AppOwners => Kind::Applications,
-            Relation::SpOwners => Kind::ServicePrincipals,
-        }
-    }
-}
-
-/// The route for `/{kind}/{id}/{segment}`, if Graph has that navigation and we serve it.
-fn navigation(kind: Kind, id: &str, segment: &str) -> Option<Route> {
+/// The route for `/{kind}/{id}/{segment}/...`, if Graph has that navigation and we serve it.
+fn navigation(kind: Kind, id: &str, segment: &str, rest: &[String]) -> Option<Route> {
     let relation = match (kind, segment.to_ascii_lowercase().as_str()) {
         (Kind::Groups, "members") => Relation::GroupMembers,
         (Kind::Groups, "owners") => Relation::GroupOwners,
         (Kind::Applications, "owners") => Relation::AppOwners,
         (Kind::ServicePrincipals, "owners") => Relation::SpOwners,
         (Kind::ServicePrincipals, "approleassignedto") => {
-            return Some(Route::AppRoleAssignedTo(id.to_string()))
+            return match rest {
+                [] => Some(Route::AppRoleAssignedTo(id.to_string())),
+                [assignment] => Some(Route::AppRoleAssignment(id.to_string(), assignment.clone())),
+                _ => None,
+            }
         }
         _ => return None,
     };
-    Some(Route::Related(relation, id.to_string()))
+    let id = id.to_string();
+    match rest {
+        [] => Some(Route::Related(relation, id)),
+        [r] if r.eq_ignore_ascii_case("$ref") => Some(Route::AddRef(relation, id)),
+        [related, r] if r.eq_ignore_ascii_case("$ref") => {
+            Some(Route::RemoveRef(relation, id, related.clone()))
+        }
+        _ => None,
+    }
 }
+
+/// `/directory/...`: the directory's recycle bin.
+fn directory_route(segments: &[String], lower: &[&str]) -> Result<Route, GraphError> {
+    match lower {
+        ["directory", "deleteditems"] => Ok(Route::DeletedItems(None)),
+        ["directory", "deleteditems", cast] if cast.starts_with("microsoft.graph.") => {
+            let type_name = &cast["microsoft.graph.".len()..];
+            Kind::DIRECTORY
+                .into_iter()
+                .find(|k| k.type_name().eq_ignore_ascii_case(type_name))
+                .map(|k| Route::DeletedItems(Some(k)))
+                .ok_or_else(|| GraphError::unknown_segment(&segments[2]))
+        }
+        ["directory", "deleteditems", _] => Ok(Route::DeletedItem(segments[2].clone())),
+        ["directory", "deleteditems", _, "restore"] => {
+            Ok(Route::RestoreDeletedItem(segments[2].clone()))
+        }
+        _ => Err(unknown_at(segments, lower)),
+    }
+}
+
+/// `/identity/conditionalAccess/deletedItems/...`: the policies' own recycle bin.
+fn policy_bin_route(segments: &[String], lower: &[&str]) -> Result<Route, GraphError> {
+    let kind = match lower.get(3) {
+        Some(&"policies") => Kind::ConditionalAccessPolicies,
+        Some(&"namedlocations") => Kind::NamedLocations,
+        Some(_) => return Err(GraphError::unknown_segment(&segments[3])),
+        None => return Err(GraphError::unknown_segment(&segments[2])),
+    };
+    match &lower[4..] {
+        [] => Ok(Route::DeletedPolicies(kind)),
+        [_] => Ok(Route::DeletedPolicy(kind, segments[4].clone())),
+        [_, "restore"] => Ok(Route::RestorePolicy(kind, segments[4].clone())),
+        [_, extra, ..] => Err(GraphError::unknown_segment(extra)),
+    }
+}
+
+/// Which application permissions a request needs: the read set for GET, the write set
+/// otherwise. Any one permission of the set suffices; `ReadWrite` implies `Read`.
+fn read_permissions(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::Users => &["User.Read.All", "Directory.Read.All"],
+        Kind::Groups => &[
+            "Group.Read.All",
+            "GroupMember.Read.All",
+            "Directory.Read.All",
+        ],
+        Kind::Applications | Kind::ServicePrincipals => {
+            &["Application.Read.All", "Directory.Read.All"]
+        }
+        Kind::ConditionalAccessPolicies | Kind::NamedLocations => {
+            &["Policy.Read.All", "Policy.ReadWrite.ConditionalAccess"]
+        }
+    }
+}
+
+/// The permissions that allow creating, updating and deleting objects of a kind, and
+/// restoring or purging them from the recycle bin.
+pub(crate) fn write_permissions(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::Users => &["User.ReadWrite.All"],
+        Kind::Groups => &["Group.ReadWrite.All"],
+        Kind::Applications | Kind::ServicePrincipals => &["Application.ReadWrite.All"],
+        Kind::ConditionalAccessPolicies | Kind::NamedLocations => {
+            &["Policy.ReadWrite.ConditionalAccess"]
+        }
+    }
+}
+
+/// Reading `/directory/deletedItems/{id}` before its kind is known: any kind's permission
+/// gets past this gate, and the handler then checks the one for the object found.
+pub(crate) const DELETED_ITEM_READ: &[&str] = &[
+    "User.Read.All",
+    "Group.Read.All",
+    "Application.Read.All",
+    "Directory.Read.All",
+];
+/// Restoring or purging `/directory/deletedItems/{id}`: see [`DELETED_ITEM_READ`].
+pub(crate) const DELETED_ITEM_WRITE: &[&str] = &[
+    "User.ReadWrite.All",
+    "Group.ReadWrite.All",
+    "Application.ReadWrite.All",
+];
 
 impl Route {
     /// Resolves the path below `/v1.0/` (already split and percent-decoded).
@@ -91,8 +192,17 @@ impl Route {
             ["policies", "authenticationmethodspolicy"] => {
                 return Ok(Route::AuthenticationMethodsPolicy)
             }
+            ["policies", "authenticationmethodspolicy", "authenticationmethodconfigurations", _] => {
+                return Ok(Route::AuthenticationMethodConfiguration(
+                    segments[3].clone(),
+                ))
+            }
             ["policies", "authorizationpolicy"] => return Ok(Route::AuthorizationPolicy),
             ["auditlogs", "directoryaudits"] => return Ok(Route::DirectoryAudits),
+            ["directory", ..] => return directory_route(segments, &names),
+            ["identity", "conditionalaccess", "deleteditems", ..] => {
+                return policy_bin_route(segments, &names)
+            }
             ["identity", "conditionalaccess", "policies", ..] => {
                 (Kind::ConditionalAccessPolicies, 3)
             }
@@ -105,41 +215,94 @@ impl Route {
         match &segments[rest..] {
             [] => Ok(Route::List(kind)),
             [id] => Ok(Route::Get(kind, id.clone())),
-            [id, segment] => {
-                navigation(kind, id, segment).ok_or_else(|| GraphError::unknown_segment(segment))
-            }
-            [_, _, extra, ..] => Err(GraphError::unknown_segment(extra)),
+            [id, segment, tail @ ..] => navigation(kind, id, segment, tail).ok_or_else(|| {
+                // Name the navigation if it is unknown, else the last segment after it,
+                // which is where a path like `members/{id}/{extra}` stops fitting.
+                let known = navigation(kind, id, segment, &[]).is_some();
+                let unknown = match tail.last() {
+                    Some(last) if known => last,
+                    _ => segment,
+                };
+                GraphError::unknown_segment(unknown)
+            }),
         }
     }
 
-    /// Application permissions that allow reading the route (any one suffices; the
+    /// Whether the route serves `method`; Graph answers 405 otherwise.
+    pub(crate) fn allows(&self, method: &Method) -> bool {
+        let allowed: &[Method] = match self {
+            Route::List(_) | Route::AppRoleAssignedTo(_) => &[Method::GET, Method::POST],
+            Route::Get(..) => &[Method::GET, Method::PATCH, Method::DELETE],
+            Route::AddRef(..) | Route::RestoreDeletedItem(_) | Route::RestorePolicy(..) => {
+                &[Method::POST]
+            }
+            Route::RemoveRef(..) => &[Method::DELETE],
+            Route::AppRoleAssignment(..) | Route::DeletedItem(_) | Route::DeletedPolicy(..) => {
+                &[Method::GET, Method::DELETE]
+            }
+            Route::AuthenticationMethodsPolicy
+            | Route::AuthenticationMethodConfiguration(_)
+            | Route::AuthorizationPolicy => &[Method::GET, Method::PATCH],
+            Route::Related(..)
+            | Route::DirectoryAudits
+            | Route::DeletedItems(_)
+            | Route::DeletedPolicies(_) => &[Method::GET],
+        };
+        allowed.contains(method)
+    }
+
+    /// Application permissions that allow `method` on the route (any one suffices; the
     /// `ReadWrite` variants imply the read ones).
-    pub(crate) fn accepted_permissions(&self) -> &'static [&'static str] {
+    pub(crate) fn accepted_permissions(&self, method: &Method) -> &'static [&'static str] {
+        let write = method != Method::GET;
         let kind = match self {
             Route::List(kind) | Route::Get(kind, _) => *kind,
             Route::Related(relation, _) => relation.parent(),
-            Route::AppRoleAssignedTo(_) => Kind::ServicePrincipals,
-            Route::AuthenticationMethodsPolicy => {
-                return &["Policy.Read.All", "Policy.ReadWrite.AuthenticationMethod"]
+            Route::AddRef(relation, _) | Route::RemoveRef(relation, ..) => {
+                return match relation.parent() {
+                    Kind::Groups => &["Group.ReadWrite.All", "GroupMember.ReadWrite.All"],
+                    other => write_permissions(other),
+                }
+            }
+            Route::AppRoleAssignedTo(_) | Route::AppRoleAssignment(..) if write => {
+                return &[
+                    "Application.ReadWrite.All",
+                    "AppRoleAssignment.ReadWrite.All",
+                ]
+            }
+            Route::AppRoleAssignedTo(_) | Route::AppRoleAssignment(..) => Kind::ServicePrincipals,
+            Route::AuthenticationMethodsPolicy | Route::AuthenticationMethodConfiguration(_) => {
+                return if write {
+                    &["Policy.ReadWrite.AuthenticationMethod"]
+                } else {
+                    &["Policy.Read.All", "Policy.ReadWrite.AuthenticationMethod"]
+                }
             }
             Route::AuthorizationPolicy => {
-                return &["Policy.Read.All", "Policy.ReadWrite.Authorization"]
+                return if write {
+                    &["Policy.ReadWrite.Authorization"]
+                } else {
+                    &["Policy.Read.All", "Policy.ReadWrite.Authorization"]
+                }
             }
             Route::DirectoryAudits => return &["AuditLog.Read.All"],
+            Route::DeletedItems(Some(kind)) => *kind,
+            Route::DeletedItems(None) => return DELETED_ITEM_READ,
+            Route::DeletedItem(_) | Route::RestoreDeletedItem(_) => {
+                return if write {
+                    DELETED_ITEM_WRITE
+                } else {
+                    DELETED_ITEM_READ
+                }
+            }
+            Route::DeletedPolicies(kind)
+            | Route::DeletedPolicy(kind, _)
+            | Route::RestorePolicy(kind, _) => *kind,
         };
-        match kind {
-            Kind::Users => &["User.Read.All", "Directory.Read.All"],
-            Kind::Groups => &[
-                "Group.Read.All",
-                "GroupMember.Read.All",
-                "Directory.Read.All",
-            ],
-            Kind::Applications | Kind::ServicePrincipals => {
-                &["Application.Read.All", "Directory.Read.All"]
-            }
-            Kind::ConditionalAccessPolicies | Kind::NamedLocations => {
-                &["Policy.Read.All", "Policy.ReadWrite.ConditionalAccess"]
-            }
+        if write {
+            write_permissions(kind)
+        } else {
+            read_permissions(kind)
         }
     }
 }
@@ -183,19 +346,64 @@ pub(crate) struct Request<'r> {
     pub(crate) eventual: bool,
     /// Fault injection: point `@odata.nextLink` at this very page.
     pub(crate) loop_next_link: bool,
+    pub(crate) method: &'r Method,
+    /// The request body as sent; only writes read it.
+    pub(crate) body: &'r [u8],
+    /// Delete Conditional Access policies and named locations permanently, as older tenants
+    /// do, instead of into their recycle bin.
+    pub(crate) hard_delete_policies: bool,
 }
 
+/// A successful response: its status and, unless it is 204 No Content, its JSON body.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    pub(crate) status: StatusCode,
+    pub(crate) body: Option<Vec<u8>>,
+}
+
+impl Reply {
+    pub(crate) fn json(status: StatusCode, body: &Node<'_>) -> Result<Reply, GraphError> {
+        let bytes = body.to_vec().map_err(|err| {
+            tracing::error!(%err, "response did not serialise");
+            GraphError::from_status(500, None)
+        })?;
+        Ok(Reply {
+            status,
+            body: Some(bytes),
+        })
+    }
+
+    pub(crate) fn no_content() -> Reply {
+        Reply {
+            status: StatusCode::NO_CONTENT,
+            body: None,
+        }
+    }
+}
+
+/// Serves a request whose route, method and permission the caller has already checked.
 pub(crate) fn handle(
     route: &Route,
     req: &Request<'_>,
-    tenant: &Tenant,
+    tenant: &mut Tenant,
     auth: &Auth,
-) -> Result<Vec<u8>, GraphError> {
+) -> Result<Reply, GraphError> {
     if req.query.filter.is_some() && *route != Route::DirectoryAudits {
         return Err(GraphError::not_implemented(
             "The idgit Graph emulator does not implement the query option '$filter' here.",
         ));
     }
+    match route {
+        Route::DeletedItems(_)
+        | Route::DeletedItem(_)
+        | Route::RestoreDeletedItem(_)
+        | Route::DeletedPolicies(_)
+        | Route::DeletedPolicy(..)
+        | Route::RestorePolicy(..) => return recycle::handle(route, req, tenant, auth),
+        _ if req.method != Method::GET => return writes::handle(route, req, tenant, auth),
+        _ => {}
+    }
+    let tenant: &Tenant = tenant;
     let body = match route {
         Route::DirectoryAudits => directory_audits(req, tenant)?,
         Route::List(kind) => list(*kind, req, tenant, auth)?,
@@ -209,11 +417,19 @@ pub(crate) fn handle(
             render::auth_methods_policy(&tenant.auth_methods_policy, req.base_url)
         }
         Route::AuthorizationPolicy => authorization_policy(req, tenant)?,
+        Route::AuthenticationMethodConfiguration(id) => method_configuration(id, req, tenant)?,
+        Route::AppRoleAssignment(sp, id) => app_role_assignment(sp, id, req, tenant)?,
+        // Only their methods' handlers serve these (see above).
+        Route::AddRef(..)
+        | Route::RemoveRef(..)
+        | Route::DeletedItems(_)
+        | Route::DeletedItem(_)
+        | Route::RestoreDeletedItem(_)
+        | Route::DeletedPolicies(_)
+        | Route::DeletedPolicy(..)
+        | Route::RestorePolicy(..) => return Err(GraphError::method_not_allowed()),
     };
-    body.to_vec().map_err(|err| {
-        tracing::error!(%err, "response did not serialise");
-        GraphError::from_status(500, None)
-    })
+    Reply::json(StatusCode::OK, &body)
 }
 
 fn list<'t>(
@@ -267,20 +483,35 @@ fn get<'t>(
     ))
 }
 
-fn lookup<'t>(kind: Kind, id: &str, tenant: &'t Tenant) -> Result<&'t Value, GraphError> {
+pub(crate) fn lookup<'t>(
+    kind: Kind,
+    id: &str,
+    tenant: &'t Tenant,
+) -> Result<&'t Value, GraphError> {
+    let key = lookup_key(kind, id, tenant)?;
+    tenant
+        .objects(kind)
+        .get(&key)
+        .ok_or_else(|| GraphError::not_found(id))
+}
+
+/// The store key of a live object addressed by `id` (or, for users, by user principal name).
+pub(crate) fn lookup_key(kind: Kind, id: &str, tenant: &Tenant) -> Result<String, GraphError> {
     if kind == Kind::Users {
         return tenant
             .user_by_key(id)
-            .map(|(_, v)| v)
+            .map(|(key, _)| key.clone())
             .ok_or_else(|| GraphError::not_found(id));
     }
     if kind.is_directory_object() && uuid::Uuid::parse_str(id).is_err() {
         return Err(GraphError::invalid_object_id(id));
     }
-    tenant
-        .objects(kind)
-        .get(&id.to_ascii_lowercase())
-        .ok_or_else(|| GraphError::not_found(id))
+    let key = id.to_ascii_lowercase();
+    if tenant.objects(kind).contains_key(&key) {
+        Ok(key)
+    } else {
+        Err(GraphError::not_found(id))
+    }
 }
 
 fn related<'t>(
@@ -362,8 +593,73 @@ fn app_role_assigned_to<'t>(
 }
 
 fn lookup_parent(kind: Kind, id: &str, tenant: &Tenant) -> Result<String, GraphError> {
-    lookup(kind, id, tenant)?;
-    Ok(id.to_ascii_lowercase())
+    lookup_key(kind, id, tenant)
+}
+
+/// `GET /servicePrincipals/{id}/appRoleAssignedTo/{assignmentId}`.
+fn app_role_assignment<'t>(
+    sp: &str,
+    id: &str,
+    req: &Request<'_>,
+    tenant: &'t Tenant,
+) -> Result<Node<'t>, GraphError> {
+    if let Some(option) = req.query.first_option_except(&["$select"]) {
+        return Err(disallowed_option(option));
+    }
+    let select = resolve(&req.query, &["appRoleAssignment"], "appRoleAssignment")?;
+    let parent = lookup_parent(Kind::ServicePrincipals, sp, tenant)?;
+    let assignment = tenant
+        .app_role_assigned_to
+        .get(&parent)
+        .and_then(|list| list.iter().find(|a| a["id"] == id))
+        .ok_or_else(|| GraphError::not_found(id))?;
+    let shape = shape_for_type("appRoleAssignment", select.as_deref());
+    let path = format!("servicePrincipals('{sp}')/appRoleAssignedTo");
+    let context = context_url(req, &path, select.as_deref(), "/$entity");
+    Ok(with_context(
+        context,
+        render::entity("appRoleAssignment", assignment, shape),
+    ))
+}
+
+/// `GET /policies/authenticationMethodsPolicy/authenticationMethodConfigurations/{id}`.
+fn method_configuration<'t>(
+    id: &str,
+    req: &Request<'_>,
+    tenant: &'t Tenant,
+) -> Result<Node<'t>, GraphError> {
+    if let Some(option) = req.query.present.first() {
+        return Err(disallowed_option(option));
+    }
+    let config = method_configurations(&tenant.auth_methods_policy)
+        .iter()
+        .find(|c| is_configuration(c, id))
+        .ok_or_else(|| GraphError::not_found(id))?;
+    let context = format!(
+        "{}/v1.0/$metadata#policies/authenticationMethodsPolicy/authenticationMethodConfigurations/$entity",
+        req.base_url
+    );
+    Ok(with_context(
+        context,
+        render::method_config(config, &format!("{}/v1.0/$metadata", req.base_url)),
+    ))
+}
+
+/// The policy's inline method configurations.
+pub(crate) fn method_configurations(policy: &Value) -> &[Value] {
+    policy
+        .get("authenticationMethodConfigurations")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+}
+
+/// Configuration ids are fixed names matched case-insensitively: `Fido2` is `fido2`.
+pub(crate) fn is_configuration(config: &Value, id: &str) -> bool {
+    config
+        .get("id")
+        .and_then(Value::as_str)
+        .is_some_and(|c| c.eq_ignore_ascii_case(id))
 }
 
 fn authorization_policy<'t>(req: &Request<'_>, tenant: &'t Tenant) -> Result<Node<'t>, GraphError> {
@@ -416,7 +712,7 @@ fn directory_audits<'t>(req: &Request<'_>, tenant: &'t Tenant) -> Result<Node<'t
 }
 
 /// The OData web API's refusal of a query option a route does not enable.
-fn disallowed_option(option: &str) -> GraphError {
+pub(crate) fn disallowed_option(option: &str) -> GraphError {
     let name = option.trim_start_matches('$');
     let mut pascal = name.to_string();
     if let Some(first) = pascal.get_mut(..1) {
@@ -429,7 +725,10 @@ fn disallowed_option(option: &str) -> GraphError {
 
 /// Options valid on collections; `$skip` and a plain `$count` are refused on directory
 /// objects, as the directory does.
-fn check_collection_options(req: &Request<'_>, directory: bool) -> Result<(), GraphError> {
+pub(crate) fn check_collection_options(
+    req: &Request<'_>,
+    directory: bool,
+) -> Result<(), GraphError> {
     if directory && req.query.skip.is_some() {
         return Err(GraphError::bad_request(
             "'$skip' is not supported by the service.",
@@ -471,7 +770,7 @@ fn select_for(
     Ok(select)
 }
 
-fn resolve(
+pub(crate) fn resolve(
     query: &Query,
     type_names: &[&str],
     label: &str,
@@ -483,14 +782,14 @@ fn resolve(
     odata::resolve_select(names, &types, &format!("microsoft.graph.{label}")).map(Some)
 }
 
-fn shape_for(kind: Kind, select: Option<&[String]>) -> Shape<'_> {
+pub(crate) fn shape_for(kind: Kind, select: Option<&[String]>) -> Shape<'_> {
     Shape {
         odata_type: kind == Kind::NamedLocations,
         ..shape_for_type(kind.type_name(), select)
     }
 }
 
-fn shape_for_type<'q>(type_name: &str, select: Option<&'q [String]>) -> Shape<'q> {
+pub(crate) fn shape_for_type<'q>(type_name: &str, select: Option<&'q [String]>) -> Shape<'q> {
     let selected_keys = select.is_some_and(|s| s.iter().any(|p| p == "keyCredentials"));
     Shape {
         props: select.map_or(Props::Default, Props::Selected),
@@ -499,12 +798,12 @@ fn shape_for_type<'q>(type_name: &str, select: Option<&'q [String]>) -> Shape<'q
     }
 }
 
-fn page_size(req: &Request<'_>) -> usize {
+pub(crate) fn page_size(req: &Request<'_>) -> usize {
     let wanted = req.query.top.unwrap_or(req.default_page_size);
     wanted.min(req.max_page_size).max(1)
 }
 
-fn after<'m>(
+pub(crate) fn after<'m>(
     objects: &'m std::collections::BTreeMap<String, Value>,
     last: Option<&str>,
 ) -> impl Iterator<Item = (&'m String, &'m Value)> {
@@ -513,14 +812,19 @@ fn after<'m>(
 }
 
 /// `{base}/v1.0/$metadata#users(displayName,id)/$entity`.
-fn context_url(req: &Request<'_>, path: &str, select: Option<&[String]>, suffix: &str) -> String {
+pub(crate) fn context_url(
+    req: &Request<'_>,
+    path: &str,
+    select: Option<&[String]>,
+    suffix: &str,
+) -> String {
     let projection = select
         .map(|s| format!("({})", s.join(",")))
         .unwrap_or_default();
     format!("{}/v1.0/$metadata#{path}{projection}{suffix}", req.base_url)
 }
 
-fn with_context(context: String, entity: Node<'_>) -> Node<'_> {
+pub(crate) fn with_context(context: String, entity: Node<'_>) -> Node<'_> {
     let mut out = ObjectBuilder::new().field("@odata.context", Node::string(context));
     if let Node::Object(fields) = entity {
         for (k, v) in fields {
@@ -531,14 +835,14 @@ fn with_context(context: String, entity: Node<'_>) -> Node<'_> {
 }
 
 /// One page of a collection, cut from an id-ordered iterator.
-struct Page<'a> {
+pub(crate) struct Page<'a> {
     items: Vec<Node<'a>>,
     /// The id of the last item served, when more items follow.
     resume_after: Option<String>,
 }
 
 impl<'a> Page<'a> {
-    fn take<I>(mut items: I, size: usize) -> Page<'a>
+    pub(crate) fn take<I>(mut items: I, size: usize) -> Page<'a>
     where
         I: Iterator<Item = (&'a str, Node<'a>)>,
     {
@@ -556,7 +860,12 @@ impl<'a> Page<'a> {
     }
 
     /// `@odata.context`, `@odata.count` (first page only), `@odata.nextLink`, `value`.
-    fn envelope(self, req: &Request<'_>, context: String, total: Option<usize>) -> Node<'a> {
+    pub(crate) fn envelope(
+        self,
+        req: &Request<'_>,
+        context: String,
+        total: Option<usize>,
+    ) -> Node<'a> {
         let mut out = ObjectBuilder::new().field("@odata.context", Node::string(context));
         if req.query.count && req.query.after.is_none() {
             if let Some(total) = total {
@@ -625,6 +934,55 @@ mod tests {
             parse("policies/authorizationPolicy").ok(),
             Some(Route::AuthorizationPolicy)
         );
+        assert_eq!(
+            parse("groups/g/Members/u/$ref").ok(),
+            Some(Route::RemoveRef(
+                Relation::GroupMembers,
+                "g".into(),
+                "u".into()
+            ))
+        );
+        assert_eq!(
+            parse("applications/a/owners/$ref").ok(),
+            Some(Route::AddRef(Relation::AppOwners, "a".into()))
+        );
+        assert_eq!(
+            parse("policies/authenticationMethodsPolicy/authenticationMethodConfigurations/Fido2")
+                .ok(),
+            Some(Route::AuthenticationMethodConfiguration("Fido2".into()))
+        );
+        assert_eq!(
+            parse("directory/deletedItems/microsoft.graph.servicePrincipal").ok(),
+            Some(Route::DeletedItems(Some(Kind::ServicePrincipals)))
+        );
+        assert_eq!(
+            parse("directory/deletedItems/x/restore").ok(),
+            Some(Route::RestoreDeletedItem("x".into()))
+        );
+        assert_eq!(
+            parse("identity/conditionalAccess/deletedItems/namedLocations/n/restore").ok(),
+            Some(Route::RestorePolicy(Kind::NamedLocations, "n".into()))
+        );
+    }
+
+    #[test]
+    fn methods_and_permissions_depend_on_the_route() {
+        let users = Route::List(Kind::Users);
+        assert!(users.allows(&Method::POST) && !users.allows(&Method::DELETE));
+        assert!(!Route::AuthorizationPolicy.allows(&Method::DELETE));
+        assert_eq!(
+            users.accepted_permissions(&Method::POST),
+            ["User.ReadWrite.All"]
+        );
+        let add = Route::AddRef(Relation::GroupMembers, "g".into());
+        assert!(add
+            .accepted_permissions(&Method::POST)
+            .contains(&"GroupMember.ReadWrite.All"));
+        assert_eq!(
+            Route::AuthenticationMethodConfiguration("x".into())
+                .accepted_permissions(&Method::PATCH),
+            ["Policy.ReadWrite.AuthenticationMethod"]
+        );
     }
 
     #[test]
@@ -645,6 +1003,14 @@ mod tests {
         assert_eq!(
             msg("applications/1/members").as_deref(),
             Some("Resource not found for the segment 'members'.")
+        );
+        assert_eq!(
+            msg("groups/1/members/2/3").as_deref(),
+            Some("Resource not found for the segment '3'.")
+        );
+        assert_eq!(
+            msg("directory/deletedItems/microsoft.graph.device").as_deref(),
+            Some("Resource not found for the segment 'microsoft.graph.device'.")
         );
     }
 }

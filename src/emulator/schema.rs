@@ -29,6 +29,13 @@ pub(crate) struct Property {
     pub(crate) name: String,
     #[serde(rename = "type")]
     pub(crate) ty: String,
+    /// CSDL's `Nullable`, true unless the model says otherwise.
+    #[serde(default = "nullable_by_default")]
+    pub(crate) nullable: bool,
+}
+
+fn nullable_by_default() -> bool {
+    true
 }
 
 impl Property {
@@ -53,13 +60,26 @@ struct RawType {
     base: Option<String>,
     #[serde(default)]
     properties: Vec<Property>,
+    #[serde(default)]
+    navigation: Vec<String>,
+    #[serde(default)]
+    members: Vec<String>,
+    #[serde(default, rename = "abstract")]
+    is_abstract: bool,
 }
 
 #[derive(Debug)]
 pub(crate) struct TypeInfo {
     pub(crate) complex: bool,
+    /// Abstract types (`ipRange`, `authenticationMethodConfiguration`) cannot be instantiated:
+    /// a value of one needs an `@odata.type` naming a concrete derived type.
+    pub(crate) is_abstract: bool,
     /// Every property, the base chain's first, `id` leading when the type has one.
     pub(crate) properties: Vec<Property>,
+    /// Navigation property names, the base chain's included.
+    pub(crate) navigation: Vec<String>,
+    /// The type itself and its ancestors, nearest first: `[user, directoryObject, entity]`.
+    lineage: Vec<String>,
 }
 
 impl TypeInfo {
@@ -69,11 +89,28 @@ impl TypeInfo {
             .iter()
             .find(|p| p.name.eq_ignore_ascii_case(name))
     }
+
+    /// Exact lookup, as request bodies need.
+    pub(crate) fn property(&self, name: &str) -> Option<&Property> {
+        self.properties.iter().find(|p| p.name == name)
+    }
+
+    /// The type's own short name (`user`).
+    pub(crate) fn name(&self) -> &str {
+        self.lineage.first().map_or("", String::as_str)
+    }
+
+    /// Whether a value of this type may stand where `ancestor` is declared.
+    pub(crate) fn is_a(&self, ancestor: &str) -> bool {
+        self.lineage.iter().any(|t| t == short_name(ancestor))
+    }
 }
 
 #[derive(Debug, Default)]
 pub(crate) struct Schema {
     types: HashMap<String, TypeInfo>,
+    /// Enum type name → its members.
+    enums: HashMap<String, Vec<String>>,
 }
 
 impl Schema {
@@ -83,43 +120,69 @@ impl Schema {
             .iter()
             .filter(|(_, t)| t.kind == "EntityType" || t.kind == "ComplexType")
             .map(|(name, t)| {
+                let chain = base_chain(&raw, name);
                 let info = TypeInfo {
                     complex: t.kind == "ComplexType",
-                    properties: flatten(&raw, name),
+                    is_abstract: t.is_abstract,
+                    properties: flatten(&chain),
+                    navigation: chain
+                        .iter()
+                        .flat_map(|(_, t)| t.navigation.iter().cloned())
+                        .collect(),
+                    lineage: chain.iter().map(|(n, _)| n.to_string()).collect(),
                 };
                 (name.clone(), info)
             })
             .collect();
-        Ok(Schema { types })
+        let enums = raw
+            .iter()
+            .filter(|(_, t)| t.kind == "EnumType")
+            .map(|(name, t)| (name.clone(), t.members.clone()))
+            .collect();
+        Ok(Schema { types, enums })
     }
 
     /// A type by its short name (`user`) or `@odata.type` form (`#microsoft.graph.user`).
     pub(crate) fn get(&self, name: &str) -> Option<&TypeInfo> {
-        let short = name
-            .strip_prefix("#microsoft.graph.")
-            .or_else(|| name.strip_prefix("graph."))
-            .unwrap_or(name);
-        self.types.get(short)
+        self.types.get(short_name(name))
     }
+
+    /// The members of an enum type, by short or qualified name.
+    pub(crate) fn enum_members(&self, name: &str) -> Option<&[String]> {
+        self.enums.get(short_name(name)).map(Vec::as_slice)
+    }
+}
+
+/// `user` for `user`, `graph.user`, `microsoft.graph.user` and `#microsoft.graph.user`.
+pub(crate) fn short_name(name: &str) -> &str {
+    let name = name.strip_prefix('#').unwrap_or(name);
+    name.strip_prefix("microsoft.graph.")
+        .or_else(|| name.strip_prefix("graph."))
+        .unwrap_or(name)
+}
+
+/// The type and its bases, nearest first.
+fn base_chain<'r>(raw: &'r HashMap<String, RawType>, name: &'r str) -> Vec<(&'r str, &'r RawType)> {
+    let mut chain = Vec::new();
+    let mut current = Some(name);
+    while let Some(type_name) = current {
+        let Some(t) = raw.get(type_name) else { break };
+        chain.push((type_name, t));
+        current = t.base.as_deref();
+        if chain.len() > 16 {
+            break; // a cycle would be a generator bug; never loop forever
+        }
+    }
+    chain
 }
 
 /// Walks the base chain so that `user` gets `id` (entity) and `deletedDateTime`
 /// (directoryObject). `id` goes first because Graph writes it first for almost every type;
 /// the rest keeps base-before-derived declaration order, deliberately not alphabetical, so the
 /// client's normaliser has real ordering work to do.
-fn flatten(raw: &HashMap<String, RawType>, name: &str) -> Vec<Property> {
-    let mut chain = Vec::new();
-    let mut current = Some(name);
-    while let Some(type_name) = current {
-        let Some(t) = raw.get(type_name) else { break };
-        chain.push(t);
-        current = t.base.as_deref();
-        if chain.len() > 16 {
-            break; // a cycle would be a generator bug; never loop forever
-        }
-    }
+fn flatten(chain: &[(&str, &RawType)]) -> Vec<Property> {
     let mut props: Vec<Property> = Vec::new();
-    for t in chain.iter().rev() {
+    for (_, t) in chain.iter().rev() {
         for p in &t.properties {
             if !props.iter().any(|q| q.name == p.name) {
                 props.push(p.clone());
@@ -160,5 +223,28 @@ mod tests {
             Some("ipRange")
         );
         assert!(schema().get("iPv4CidrRange").is_some_and(|t| t.complex));
+    }
+
+    #[test]
+    fn knows_lineage_abstractness_navigation_and_enums() {
+        let v4 = schema().get("iPv4CidrRange").expect("v4");
+        assert!(v4.is_a("ipRange") && v4.is_a("#microsoft.graph.iPv4CidrRange"));
+        assert!(!v4.is_a("iPv6CidrRange"));
+        assert!(schema().get("ipRange").is_some_and(|t| t.is_abstract));
+        let fido = schema()
+            .get("fido2AuthenticationMethodConfiguration")
+            .expect("fido2");
+        assert_eq!(fido.name(), "fido2AuthenticationMethodConfiguration");
+        assert!(fido.navigation.iter().any(|n| n == "includeTargets"));
+        assert!(fido.property("state").is_some() && fido.property("State").is_none());
+        let states = schema()
+            .enum_members("graph.conditionalAccessPolicyState")
+            .expect("enum");
+        assert!(states
+            .iter()
+            .any(|m| m == "enabledForReportingButNotEnforced"));
+        let ca = schema().get("conditionalAccessPolicy").expect("ca");
+        assert!(!ca.property("conditions").expect("conditions").nullable);
+        assert!(ca.property("description").expect("description").nullable);
     }
 }

@@ -17,7 +17,7 @@ use super::error::{GraphError, RequestIds};
 use super::faults::{Fault, FaultBook};
 use super::odata::{self, Query};
 use super::rng::{mix, Rng};
-use super::routes::{self, Request, Route};
+use super::routes::{self, Reply, Request, Route};
 use super::store::Tenant;
 
 /// What Graph sends as the content type of OData JSON.
@@ -33,6 +33,7 @@ pub(crate) struct AppState {
     pub(crate) default_page_size: usize,
     pub(crate) max_page_size: usize,
     pub(crate) latency: Duration,
+    pub(crate) hard_delete_policies: bool,
 }
 
 pub(crate) fn router(state: Arc<AppState>) -> Router {
@@ -75,6 +76,7 @@ async fn graph(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    body: Bytes,
 ) -> Response {
     let ids = state.next_ids(&headers);
     if !state.latency.is_zero() {
@@ -90,6 +92,7 @@ async fn graph(
         method: &method,
         uri: &uri,
         headers: &headers,
+        body: &body,
     };
     match fault {
         None => to_response(call.serve(false), &ids),
@@ -139,15 +142,15 @@ struct Call<'r> {
     method: &'r Method,
     uri: &'r Uri,
     headers: &'r HeaderMap,
+    body: &'r [u8],
 }
 
 impl Call<'_> {
-    fn serve(&self, loop_next_link: bool) -> Result<Vec<u8>, GraphError> {
+    /// Authentication (401), the route (400), the method (405) and the permission (403),
+    /// in that order, then the handler.
+    fn serve(&self, loop_next_link: bool) -> Result<Reply, GraphError> {
         let state = self.state;
         state.auth.authenticate(self.headers)?;
-        if self.method != Method::GET {
-            return Err(GraphError::method_not_allowed());
-        }
         let raw_path = self.uri.path();
         let segments: Vec<String> = raw_path
             .trim_start_matches("/v1.0")
@@ -156,7 +159,12 @@ impl Call<'_> {
             .map(|s| odata::decode(s, false))
             .collect();
         let route = Route::parse(&segments)?;
-        state.auth.require(route.accepted_permissions())?;
+        if !route.allows(self.method) {
+            return Err(GraphError::method_not_allowed());
+        }
+        state
+            .auth
+            .require(route.accepted_permissions(self.method))?;
         let req = Request {
             base_url: &state.base_url,
             raw_path,
@@ -170,27 +178,39 @@ impl Call<'_> {
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|v| v.eq_ignore_ascii_case("eventual")),
             loop_next_link,
+            method: self.method,
+            body: self.body,
+            hard_delete_policies: state.hard_delete_policies,
         };
-        let tenant = state.tenant.lock().unwrap_or_else(PoisonError::into_inner);
-        routes::handle(&route, &req, &tenant, &state.auth)
+        let mut tenant = state.tenant.lock().unwrap_or_else(PoisonError::into_inner);
+        routes::handle(&route, &req, &mut tenant, &state.auth)
     }
 }
 
-fn to_response(result: Result<Vec<u8>, GraphError>, ids: &RequestIds) -> Response {
+fn to_response(result: Result<Reply, GraphError>, ids: &RequestIds) -> Response {
     match result {
-        Ok(body) => with_headers((StatusCode::OK, body).into_response(), ODATA_JSON, ids),
+        Ok(Reply { status, body: None }) => {
+            let mut response = status.into_response();
+            add_ids(response.headers_mut(), ids);
+            response
+        }
+        Ok(Reply {
+            status,
+            body: Some(body),
+        }) => with_headers((status, body).into_response(), ODATA_JSON, ids),
         Err(err) => error_response(&err, ids),
     }
 }
 
-/// A 200 carrying the first half of whatever the request would have returned.
-fn truncated(result: Result<Vec<u8>, GraphError>, ids: &RequestIds) -> Response {
-    let mut body = match result {
-        Ok(body) => body,
-        Err(err) => err.body(ids).to_vec().unwrap_or_default(),
+/// The first half of whatever the request would have returned, with its status (a write
+/// has still happened). A read's 200 keeps looking successful, which is the point.
+fn truncated(result: Result<Reply, GraphError>, ids: &RequestIds) -> Response {
+    let (status, mut body) = match result {
+        Ok(reply) => (reply.status, reply.body.unwrap_or_default()),
+        Err(err) => (StatusCode::OK, err.body(ids).to_vec().unwrap_or_default()),
     };
     body.truncate(body.len() / 2);
-    with_headers((StatusCode::OK, body).into_response(), ODATA_JSON, ids)
+    with_headers((status, body).into_response(), ODATA_JSON, ids)
 }
 
 pub(crate) fn error_response(err: &GraphError, ids: &RequestIds) -> Response {
@@ -216,6 +236,11 @@ pub(crate) fn error_response(err: &GraphError, ids: &RequestIds) -> Response {
 fn with_headers(mut response: Response, content_type: &'static str, ids: &RequestIds) -> Response {
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    add_ids(headers, ids);
+    response
+}
+
+fn add_ids(headers: &mut HeaderMap, ids: &RequestIds) {
     for (name, value) in [
         ("request-id", &ids.request_id),
         ("client-request-id", &ids.client_request_id),
@@ -224,5 +249,4 @@ fn with_headers(mut response: Response, content_type: &'static str, ids: &Reques
             headers.insert(HeaderName::from_static(name), value);
         }
     }
-    response
 }

@@ -8,40 +8,40 @@ use serde_json::{json, Value};
 
 use super::*;
 
-struct Env {
-    emu: EmulatorHandle,
-    http: reqwest::Client,
-    token: String,
+pub(super) struct Env {
+    pub(super) emu: EmulatorHandle,
+    pub(super) http: reqwest::Client,
+    pub(super) token: String,
 }
 
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    text: String,
+pub(super) struct Reply {
+    pub(super) status: StatusCode,
+    pub(super) headers: HeaderMap,
+    pub(super) text: String,
 }
 
 impl Reply {
-    fn json(&self) -> Value {
+    pub(super) fn json(&self) -> Value {
         serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
     }
 
-    fn items(&self) -> Vec<Value> {
+    pub(super) fn items(&self) -> Vec<Value> {
         self.json()["value"].as_array().cloned().unwrap_or_default()
     }
 
-    fn error_code(&self) -> String {
+    pub(super) fn error_code(&self) -> String {
         self.json()["error"]["code"]
             .as_str()
             .unwrap_or_default()
             .to_string()
     }
 
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(super) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 }
 
-async fn env_with(config: EmulatorConfig) -> Env {
+pub(super) async fn env_with(config: EmulatorConfig) -> Env {
     let emu = start(config, "127.0.0.1:0".parse().expect("addr"))
         .await
         .expect("start");
@@ -55,12 +55,12 @@ async fn env_with(config: EmulatorConfig) -> Env {
     Env { emu, http, token }
 }
 
-async fn env() -> Env {
+pub(super) async fn env() -> Env {
     env_with(EmulatorConfig::default()).await
 }
 
 /// Posts a client-credentials request; `overrides` replace the correct form fields.
-async fn token_request(
+pub(super) async fn token_request(
     http: &reqwest::Client,
     emu: &EmulatorHandle,
     tenant: &str,
@@ -80,7 +80,7 @@ async fn token_request(
     send(http.post(url).form(&form)).await
 }
 
-async fn send(request: reqwest::RequestBuilder) -> Reply {
+pub(super) async fn send(request: reqwest::RequestBuilder) -> Reply {
     let response = request.send().await.expect("request");
     let status = response.status();
     let headers = response.headers().clone();
@@ -93,20 +93,20 @@ async fn send(request: reqwest::RequestBuilder) -> Reply {
 }
 
 impl Env {
-    fn url(&self, path: &str) -> String {
+    pub(super) fn url(&self, path: &str) -> String {
         format!("{}/v1.0{path}", self.emu.base_url())
     }
 
-    async fn get(&self, path: &str) -> Reply {
+    pub(super) async fn get(&self, path: &str) -> Reply {
         self.get_url(&self.url(path)).await
     }
 
-    async fn get_url(&self, url: &str) -> Reply {
+    pub(super) async fn get_url(&self, url: &str) -> Reply {
         send(self.http.get(url).bearer_auth(&self.token)).await
     }
 
     /// Follows `@odata.nextLink` to the end; returns every item and the pages' sizes.
-    async fn get_all(&self, path: &str) -> (Vec<Value>, Vec<usize>) {
+    pub(super) async fn get_all(&self, path: &str) -> (Vec<Value>, Vec<usize>) {
         let mut url = self.url(path);
         let mut items = Vec::new();
         let mut sizes = Vec::new();
@@ -125,7 +125,7 @@ impl Env {
     }
 
     /// The id of the first object in `path` whose `key` equals `value`.
-    async fn find(&self, path: &str, key: &str, value: &str) -> String {
+    pub(super) async fn find(&self, path: &str, key: &str, value: &str) -> String {
         let (items, _) = self.get_all(path).await;
         items
             .iter()
@@ -136,14 +136,19 @@ impl Env {
     }
 }
 
-fn keys(object: &Value) -> Vec<&str> {
+pub(super) fn keys(object: &Value) -> Vec<&str> {
     object
         .as_object()
         .map(|m| m.keys().map(String::as_str).collect())
         .unwrap_or_default()
 }
 
-fn status_fault(path: &str, status: u16, retry_after: Option<&str>, times: u32) -> FaultRule {
+pub(super) fn status_fault(
+    path: &str,
+    status: u16,
+    retry_after: Option<&str>,
+    times: u32,
+) -> FaultRule {
     FaultRule {
         path_contains: path.to_string(),
         fault: Fault::Status {
@@ -296,8 +301,14 @@ async fn errors_have_graph_shape_and_request_ids() {
     let ok = env.get("/users?$top=1").await;
     assert!(ok.header("request-id").is_some() && ok.header("client-request-id").is_some());
     assert_eq!(env.get("/users").await.status, StatusCode::OK);
+    let put = send(env.http.put(env.url("/users")).bearer_auth(&env.token)).await;
+    assert_eq!(put.status, StatusCode::METHOD_NOT_ALLOWED);
     let post = send(env.http.post(env.url("/users")).bearer_auth(&env.token)).await;
-    assert_eq!(post.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(post.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        post.json()["error"]["message"],
+        "Empty Payload. JSON content expected."
+    );
 }
 
 #[tokio::test]

@@ -12,9 +12,9 @@ use serde_json::{json, Value};
 
 use super::{
     assign, assignment, auth_methods_policy, authorization_policy, exchange_role, exchange_sp,
-    graph_access, graph_role, graph_sp, password_credential, str_field, with_application_defaults,
-    with_service_principal_defaults, Principal, DEFAULT_ACCESS_ROLE, DEFAULT_PERMISSIONS, DOMAIN,
-    EXCHANGE_APP_ID, MAIL_DOMAIN,
+    graph_access, graph_role, graph_sp, password_credential, security_identifier, str_field,
+    with_application_defaults, with_service_principal_defaults, Principal, DEFAULT_ACCESS_ROLE,
+    DEFAULT_PERMISSIONS, DOMAIN, EXCHANGE_APP_ID, MAIL_DOMAIN,
 };
 use crate::emulator::auth::Identity;
 use crate::emulator::rng::Rng;
@@ -231,18 +231,6 @@ pub(super) fn build(identity: &Identity) -> Tenant {
     tenant.auth_methods_policy = auth_methods_policy(&mut rng, &pilot, &excluded);
     tenant.authorization_policy = authorization_policy();
     tenant
-}
-
-/// `S-1-12-1-…`, the SID Entra derives from an object id.
-fn security_identifier(id: &str) -> String {
-    let bytes = uuid::Uuid::parse_str(id)
-        .map(|u| *u.as_bytes())
-        .unwrap_or_default();
-    let parts: Vec<String> = bytes
-        .chunks(4)
-        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]).to_string())
-        .collect();
-    format!("S-1-12-1-{}", parts.join("-"))
 }
 
 /// A timestamp with the 7-digit fraction Conditional Access writes.

@@ -30,6 +30,20 @@ pub(crate) const DEFAULT_PERMISSIONS: &[&str] = &[
     "AuditLog.Read.All",
 ];
 
+/// The write permissions the backup app is also granted, so that a plain emulator can be
+/// restored into as well as backed up. The seeded app registration lists only the read
+/// permissions above (what a backup-only deployment consents to); the grant is the
+/// emulator's, and `set_permissions` replaces both lists.
+pub(crate) const DEFAULT_WRITE_PERMISSIONS: &[&str] = &[
+    "User.ReadWrite.All",
+    "Group.ReadWrite.All",
+    "Application.ReadWrite.All",
+    "AppRoleAssignment.ReadWrite.All",
+    "Policy.ReadWrite.ConditionalAccess",
+    "Policy.ReadWrite.Authorization",
+    "Policy.ReadWrite.AuthenticationMethod",
+];
+
 /// Microsoft's own tenant, the owner of first-party service principals.
 const MICROSOFT_TENANT: &str = "f8cdef31-a31e-4b4a-93e4-5f571e91255a";
 pub(crate) const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
@@ -147,6 +161,18 @@ pub(crate) fn build(seed: Seed, identity: &Identity) -> Tenant {
         tenant.auth_methods_policy = auth_methods_policy(&mut Rng::new(7), &[], &[]);
     }
     tenant
+}
+
+/// `S-1-12-1-…`, the SID Entra derives from an object id.
+pub(crate) fn security_identifier(id: &str) -> String {
+    let bytes = uuid::Uuid::parse_str(id)
+        .map(|u| *u.as_bytes())
+        .unwrap_or_default();
+    let parts: Vec<String> = bytes
+        .chunks(4)
+        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]).to_string())
+        .collect();
+    format!("S-1-12-1-{}", parts.join("-"))
 }
 
 /// Who an app role assignment is for, as Graph describes the principal.
