@@ -390,19 +390,10 @@ async fn run_action(
                 .creates
                 .clone()
                 .unwrap_or_else(|| action.object_id.clone());
-            let app_id = (kind.name == "applications")
-                .then(|| {
-                    let old = action
-                        .request
-                        .body
-                        .as_ref()?
-                        .get("appId")?
-                        .as_str()?
-                        .to_string();
-                    let new = answer.get("appId")?.as_str()?.to_string();
-                    Some((old, new))
-                })
-                .flatten();
+            let app_id = action.creates_app_id.clone().and_then(|old| {
+                let new = answer.get("appId")?.as_str()?.to_string();
+                Some((old, new))
+            });
             journal.new_ids.insert(
                 old_id.to_ascii_lowercase(),
                 NewId {
@@ -547,11 +538,15 @@ async fn verify(session: &Session, plan: &Plan, printer: &Printer) -> Result<Out
     };
     let again = session.plan(&spec, printer).await?;
     if again.plan.is_empty() {
+        let short = &plan.desired.commit[..plan.desired.commit.len().min(12)];
+        let revision = if plan.desired.commit.starts_with(&plan.desired.name) {
+            short.to_string()
+        } else {
+            format!("{} ({short})", plan.desired.name)
+        };
         printer.line(&format!(
-            "Applied {} actions. Verified: the tenant matches {} ({}) for this selection.",
-            plan.actions.len(),
-            plan.desired.name,
-            &plan.desired.commit[..plan.desired.commit.len().min(12)]
+            "Applied {} actions. Verified: the tenant matches {revision} for this selection.",
+            plan.actions.len()
         ));
         return Ok(Outcome::Success);
     }

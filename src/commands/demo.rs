@@ -90,7 +90,11 @@ async fn story(
 
     step(printer, 3, "Back up again");
     let second = backup::backup(&settings, printer).await?;
-    let incident_commit = second.commit.clone().unwrap_or_default();
+    let incident_commit = second
+        .commit
+        .clone()
+        .or(second.head.clone())
+        .unwrap_or_default();
     printer.line(&format!(
         "Committed the incident as {}.",
         short(&incident_commit)
@@ -107,8 +111,8 @@ async fn story(
     );
     super::diff::run(
         super::diff::DiffArgs {
-            from: Some(baseline.clone()),
-            to: Some(incident_commit.clone()),
+            from: Some(short(&baseline).to_string()),
+            to: Some(short(&incident_commit).to_string()),
             repo: repo.clone(),
             kinds: None,
             format: ReportFormat::Text,
@@ -125,7 +129,7 @@ async fn story(
         ),
     );
     let spec = PlanSpec {
-        at: baseline.clone(),
+        at: short(&baseline).to_string(),
         only: Vec::new(),
         prune: false,
         ca_report_only: false,
@@ -152,7 +156,11 @@ async fn story(
         "Back up once more, and compare with the first backup",
     );
     let third = backup::backup(&settings, printer).await?;
-    let restored = third.head.clone().unwrap_or_default();
+    let restored = third
+        .commit
+        .clone()
+        .or(third.head.clone())
+        .unwrap_or_default();
     let same = same_tree(&repo, &baseline, &restored)?;
     if same {
         printer.line(&format!(

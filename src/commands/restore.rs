@@ -226,10 +226,11 @@ impl Session {
             objects
                 .iter()
                 .filter_map(|o| {
+                    // A deleted object is absent from the tenant, wherever it waits: the report
+                    // shows it as added back.
                     let live = match &o.live {
-                        LiveState::Present { version, .. }
-                        | LiveState::InRecycleBin { version } => Some(version.clone()),
-                        LiveState::Gone => None,
+                        LiveState::Present { version, .. } => Some(version.clone()),
+                        LiveState::InRecycleBin { .. } | LiveState::Gone => None,
                     };
                     diff::compare(o.kind, &o.id, live, o.desired.clone())
                 })
@@ -492,10 +493,19 @@ fn add_referencing_objects(
     if old_ids.is_empty() {
         return Ok(());
     }
-    let known: BTreeSet<(&'static str, String)> = objects
-        .iter()
-        .map(|o| (o.kind.name, o.id.to_ascii_lowercase()))
-        .collect();
+    // Objects already planned, under their IDs and under the IDs of their desired files
+    // (which differ for objects an earlier apply re-created).
+    let mut known: BTreeSet<(&'static str, String)> = BTreeSet::new();
+    for object in objects.iter() {
+        known.insert((object.kind.name, object.id.to_ascii_lowercase()));
+        if let Some(id) = object
+            .desired
+            .as_ref()
+            .and_then(|d| history::id_of_path(object.kind, &d.path))
+        {
+            known.insert((object.kind.name, id.to_ascii_lowercase()));
+        }
+    }
     let mut added = Vec::new();
     for kind in kinds
         .iter()

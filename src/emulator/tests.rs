@@ -333,7 +333,7 @@ async fn pages_are_capped_by_the_server_and_linked_until_the_end() {
     assert!(!next.contains(&last_id), "skiptoken must be opaque");
 
     let (items, sizes) = env.get_all("/users?$select=id,displayName&$top=50").await;
-    assert_eq!(sizes, [10, 10, 5]);
+    assert_eq!(sizes, [10, 10, 10, 10, 10, 10, 5]);
     let ids: Vec<&str> = items.iter().filter_map(|u| u["id"].as_str()).collect();
     let mut sorted = ids.clone();
     sorted.sort_unstable();
@@ -341,7 +341,7 @@ async fn pages_are_capped_by_the_server_and_linked_until_the_end() {
     assert_eq!(ids, sorted, "ordered by id, no repeats");
 
     let (_, sizes) = env.get_all("/users?$top=7").await;
-    assert_eq!(sizes, [7, 7, 7, 4]);
+    assert_eq!(sizes, [7, 7, 7, 7, 7, 7, 7, 7, 7, 2]);
     let (_, sizes) = env.get_all("/groups").await;
     assert_eq!(sizes, [8], "a single page has no nextLink");
 }
@@ -380,7 +380,7 @@ async fn paging_options_are_validated() {
             .header("ConsistencyLevel", "eventual"),
     )
     .await;
-    assert_eq!(counted.json()["@odata.count"], 25);
+    assert_eq!(counted.json()["@odata.count"], 65);
 }
 
 #[tokio::test]
@@ -418,7 +418,7 @@ async fn select_returns_exactly_the_selected_properties() {
     );
 
     let id = reply.items().len();
-    assert_eq!(id, 25);
+    assert_eq!(id, 65);
     let bg = env
         .find(
             "/users?$select=id,userPrincipalName",

@@ -188,22 +188,30 @@ fn service_principal_from_app(
         .get("appId")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    let app = tenant
-        .objects(Kind::Applications)
-        .values()
-        .find(|a| same_str(a.get("appId"), app_id))
-        .ok_or_else(|| {
-            GraphError::bad_request(format!(
-                "The appId '{app_id}' of the service principal does not reference a valid application object."
-            ))
-        })?;
     let taken = tenant
         .objects(Kind::ServicePrincipals)
         .values()
         .any(|sp| same_str(sp.get("appId"), app_id));
-    if taken {
-        return Err(duplicate_service_principal(app_id));
-    }
+    let local = tenant
+        .objects(Kind::Applications)
+        .values()
+        .find(|a| same_str(a.get("appId"), app_id));
+    let app = match (local, super::seed::microsoft_service_principal(app_id)) {
+        (_, _) if taken => return Err(duplicate_service_principal(app_id)),
+        (Some(app), _) => app,
+        // Microsoft's own applications live in Microsoft's tenant; any tenant can
+        // instantiate them by appId.
+        (None, Some(template)) => {
+            let mut map = template.as_object().cloned().unwrap_or_default();
+            map.retain(|_, v| !v.is_null());
+            return Ok(map);
+        }
+        (None, None) => {
+            return Err(GraphError::bad_request(format!(
+                "The appId '{app_id}' of the service principal does not reference a valid application object."
+            )))
+        }
+    };
     let app_id = app["appId"].clone();
     let mut names = vec![app_id.clone()];
     names.extend(

@@ -124,7 +124,7 @@ fn patch_at(
         }
         let value = match after {
             Some(after) => merge_value(kind, before, after, &path),
-            None => Value::Null,
+            None => cleared(before),
         };
         body.insert(key.clone(), value);
     }
@@ -146,12 +146,21 @@ fn merge_value(kind: &Kind, before: Option<&Value>, after: &Value, path: &str) -
             for key in b.keys() {
                 let sub = join(path, key);
                 if !a.contains_key(key) && unwritable_reason(kind, &sub, false).is_none() {
-                    out.insert(key.clone(), Value::Null);
+                    out.insert(key.clone(), cleared(b.get(key)));
                 }
             }
             Value::Object(out)
         }
         _ => strip_value(kind, after, path, false),
+    }
+}
+
+/// The value that clears a property: `[]` for a collection, which Graph does not let
+/// be null (normalized content treats the two alike), `null` for anything else.
+fn cleared(before: Option<&Value>) -> Value {
+    match before {
+        Some(Value::Array(_)) => Value::Array(Vec::new()),
+        _ => Value::Null,
     }
 }
 
@@ -221,7 +230,7 @@ mod tests {
         let (body, _) = patch(ca, &live, &desired, &[]);
         assert_eq!(
             Value::Object(body),
-            json!({"conditions": {"users": {"includeUsers": ["All"], "excludeUsers": null}, "platforms": null}})
+            json!({"conditions": {"users": {"includeUsers": ["All"], "excludeUsers": []}, "platforms": null}})
         );
     }
 

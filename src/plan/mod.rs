@@ -217,6 +217,9 @@ pub struct PlannedAction {
     /// For a re-create: the old ID whose new ID this action yields.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creates: Option<String>,
+    /// For a re-created application: its old appId, which references use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creates_app_id: Option<String>,
     /// A re-created user needs a password; apply sets a random one it never shows or
     /// stores, and the user must reset it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -270,6 +273,8 @@ struct Planner {
     /// Old ID (lower case) → placeholder, for objects and application appIds.
     remap: BTreeMap<String, String>,
     remapped: Vec<Remap>,
+    /// Re-created applications' old appIds, by object ID (lower case).
+    old_app_ids: BTreeMap<String, String>,
     names: BTreeMap<String, String>,
     drafts: Vec<Draft>,
     preconditions: BTreeMap<(String, String), Option<String>>,
@@ -283,6 +288,7 @@ impl Planner {
     fn new(input: &PlanInput) -> Self {
         let mut remap = BTreeMap::new();
         let mut remapped = Vec::new();
+        let mut old_app_ids = BTreeMap::new();
         let mut names = BTreeMap::new();
         for object in &input.objects {
             let props = object
@@ -314,6 +320,7 @@ impl Planner {
                         app_id.to_ascii_lowercase(),
                         new_app_id_placeholder(&object.id),
                     );
+                    old_app_ids.insert(object.id.to_ascii_lowercase(), app_id.to_string());
                 }
             }
             remapped.push(Remap {
@@ -335,6 +342,7 @@ impl Planner {
             directory: input.directory.clone(),
             remap,
             remapped,
+            old_app_ids,
             names,
             drafts: Vec::new(),
             preconditions: BTreeMap::new(),
@@ -706,6 +714,7 @@ impl Planner {
         );
         if let Some(draft) = self.drafts.last_mut() {
             draft.action.creates = Some(id.to_string());
+            draft.action.creates_app_id = self.old_app_ids.get(&id.to_ascii_lowercase()).cloned();
             draft.action.sets_random_password = sets_random_password;
             draft.action.name = name;
         }
@@ -872,6 +881,7 @@ impl Planner {
                 request,
                 depends_on: Vec::new(),
                 creates: None,
+                creates_app_id: None,
                 sets_random_password: false,
             },
             references: String::new(),

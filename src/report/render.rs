@@ -180,6 +180,8 @@ impl Templates {
 
 fn heading(report: &Report) -> String {
     let describe = |r: &super::Revision| match &r.commit {
+        // A revision named by its own commit ID is shown once, shortened.
+        Some(commit) if commit.starts_with(&r.name) => commit[..commit.len().min(12)].to_string(),
         Some(commit) => format!("{} ({})", r.name, &commit[..commit.len().min(12)]),
         None => r.name.clone(),
     };

@@ -17,6 +17,8 @@ fn help_texts() {
         &["show", "--help"],
         &["emulator", "--help"],
         &["demo", "--help"],
+        &["plan", "--help"],
+        &["apply", "--help"],
     ] {
         let run = env.idgit(command);
         assert_eq!(run.code, 0, "{run:?}");

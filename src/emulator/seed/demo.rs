@@ -33,6 +33,9 @@ const USER_ADMIN: &str = "fe930be7-5e62-47db-91af-98c3a49a38b1";
 const FABRIKAM_TENANT: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
 
 /// Regular staff: (mailNickname, given name, surname, job title, department, city).
+/// Generated retail accounts added after the named staff.
+const STORE_ASSOCIATES: usize = 40;
+
 const STAFF: &[(&str, &str, &str, &str, &str, &str)] = &[
     (
         "adele.vance",
@@ -328,6 +331,20 @@ fn add_users(rng: &mut Rng, tenant: &mut Tenant, ids: &mut Ids) {
         personalise(row.0, &mut user);
         ids.set(row.0, &user);
         tenant.insert("users", user);
+    }
+    // A store's worth of plain accounts: the demo's HR import overwrites 50 users.
+    for n in 1..=STORE_ASSOCIATES {
+        let nick = format!("associate.{n:02}");
+        let surname = format!("Associate {n:02}");
+        let row = (
+            nick.as_str(),
+            "Store",
+            surname.as_str(),
+            "Retail Associate",
+            "Retail",
+            "Bellevue",
+        );
+        tenant.insert("users", staff_user(rng, &row));
     }
     for (key, user) in [
         ("zoe", guest(rng)),

@@ -303,6 +303,24 @@ pub(crate) fn graph_sp(rng: &mut Rng) -> Value {
     sp
 }
 
+/// The service principal Graph creates in any tenant for one of Microsoft's own
+/// multi-tenant applications, which have no application object in the tenant. `None`
+/// for an appId the emulator does not know.
+pub(crate) fn microsoft_service_principal(app_id: &str) -> Option<Value> {
+    // The template's id and timestamp are replaced by the create; any seed will do.
+    let mut rng = Rng::new(0);
+    let mut sp = match app_id.to_ascii_lowercase().as_str() {
+        GRAPH_APP_ID => graph_sp(&mut rng),
+        EXCHANGE_APP_ID => exchange_sp(&mut rng),
+        _ => return None,
+    };
+    if let Some(map) = sp.as_object_mut() {
+        map.remove("id");
+        map.remove("createdDateTime");
+    }
+    Some(sp)
+}
+
 /// The Office 365 Exchange Online service principal.
 pub(crate) fn exchange_sp(rng: &mut Rng) -> Value {
     first_party_sp(
