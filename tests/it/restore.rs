@@ -723,3 +723,51 @@ fn a_wiped_tenant_is_recreated_from_its_backup() {
     let (code, again) = plan(&env, &[]);
     assert_eq!(code, 0, "{again:#}");
 }
+
+fn schema_errors(schema: &str, value: &Value) -> Vec<String> {
+    let schema: Value = serde_json::from_str(schema).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    validator
+        .iter_errors(value)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect()
+}
+
+#[test]
+fn plan_json_validates_against_its_schema() {
+    let env = backed_up();
+    let megan = user_id(&env, "megan.bowen");
+    let oncall = id_of(&env, "groups", "Ops: on-call");
+    let legacy = id_of(
+        &env,
+        "conditionalAccessPolicies",
+        "CA002: Block legacy authentication",
+    );
+    env.tenant(|t| {
+        t.delete("users", &megan).unwrap();
+        t.hard_delete("groups", &oncall).unwrap();
+        set(t, "conditionalAccessPolicies", &legacy, "state", json!("disabled"));
+        t.insert(
+            "users",
+            json!({"id": "99999999-9999-4999-8999-999999999999", "displayName": "Extra", "userPrincipalName": "extra@contoso.com", "accountEnabled": true, "mailNickname": "extra"}),
+        );
+    });
+    let (code, planned) = plan(&env, &[]);
+    assert_eq!(code, 2);
+    let kinds: std::collections::BTreeSet<String> =
+        actions(&planned).into_iter().map(|(a, _, _)| a).collect();
+    for expected in ["undelete", "recreate", "update", "addRelationship"] {
+        assert!(kinds.contains(expected), "{kinds:?}");
+    }
+    assert_eq!(
+        planned["kept"][0]["id"],
+        "99999999-9999-4999-8999-999999999999"
+    );
+    let errors = schema_errors(include_str!("../../schemas/plan.schema.json"), &planned);
+    assert!(errors.is_empty(), "{errors:#?}");
+    let errors = schema_errors(
+        include_str!("../../schemas/diff.schema.json"),
+        &planned["changes"],
+    );
+    assert!(errors.is_empty(), "{errors:#?}");
+}

@@ -1,0 +1,110 @@
+//! Plan benchmark: `idgit plan` against a large emulated tenant when the revision to
+//! restore differs from the tenant in 0.1%, 1% and 10% of the users, next to
+//! `idgit drift` (the same read of the tenant, compared with HEAD, no planning). The
+//! read costs the same for every run; planning should add cost in proportion to the
+//! change only.
+//!
+//! ```text
+//! cargo bench --bench plan -- --users 100000
+//! ```
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+#[path = "support.rs"]
+mod support;
+
+use std::path::Path;
+
+use support::{run_backup, run_idgit, start_emulator};
+
+fn main() {
+    let users = support::users_arg(20_000);
+    let (mut emulator, envs) = start_emulator(users);
+    let dir = tempfile::tempdir().unwrap();
+    let repo_path = dir.path().join("backup.git");
+    let mut options = git2::RepositoryInitOptions::new();
+    options.bare(true).initial_head("main");
+    git2::Repository::init_opts(&repo_path, &options).unwrap();
+    run_backup(&repo_path, &envs);
+
+    let repo = git2::Repository::open(&repo_path).unwrap();
+    let base = repo.head().unwrap().peel_to_commit().unwrap();
+    let user_count = base
+        .tree()
+        .unwrap()
+        .get_path(Path::new("users"))
+        .unwrap()
+        .to_object(&repo)
+        .unwrap()
+        .as_tree()
+        .unwrap()
+        .len();
+    let repo_arg = repo_path.to_str().unwrap();
+
+    println!("`idgit plan` against --seed large --users {users} ({user_count} user files)\n");
+    println!("| users to restore | idgit drift (read + compare) | idgit plan | peak memory | plan / drift |");
+    println!("|---|---|---|---|---|");
+    for permille in [1, 10, 100] {
+        let changed = user_count * permille / 1000;
+        let commit = change_users(&repo, &base, changed).to_string();
+        let (drift, _) = run_idgit(
+            &["drift", "--quiet", "--repo", repo_arg, "--format", "json"],
+            &envs,
+        );
+        let (plan, rss) = run_idgit(
+            &[
+                "plan", "--quiet", "--repo", repo_arg, "--at", &commit, "--format", "json",
+            ],
+            &envs,
+        );
+        println!(
+            "| {changed} ({:.1}%) | {:.2} s | {:.2} s | {} MB | {:.2} |",
+            permille as f64 / 10.0,
+            drift.as_secs_f64(),
+            plan.as_secs_f64(),
+            rss / 1024,
+            plan.as_secs_f64() / drift.as_secs_f64()
+        );
+    }
+    let _ = emulator.kill();
+    let _ = emulator.wait();
+}
+
+/// A commit on top of `base` in which the first `count` user files have a different
+/// department: the desired state a plan restores.
+fn change_users(repo: &git2::Repository, base: &git2::Commit<'_>, count: usize) -> git2::Oid {
+    let tree = base.tree().unwrap();
+    let users = tree
+        .get_path(Path::new("users"))
+        .unwrap()
+        .to_object(repo)
+        .unwrap()
+        .into_tree()
+        .unwrap();
+    let mut builder = repo.treebuilder(Some(&users)).unwrap();
+    for entry in users.iter().take(count) {
+        let blob = repo.find_blob(entry.id()).unwrap();
+        let mut content =
+            idgit::yaml::from_yaml(std::str::from_utf8(blob.content()).unwrap()).unwrap();
+        content["properties"]["department"] = "Restored by the benchmark".into();
+        let new = repo
+            .blob(idgit::yaml::to_yaml(&content).as_bytes())
+            .unwrap();
+        builder
+            .insert(entry.name().unwrap(), new, 0o100644)
+            .unwrap();
+    }
+    let users_tree = builder.write().unwrap();
+    let mut root = repo.treebuilder(Some(&tree)).unwrap();
+    root.insert("users", users_tree, 0o040000).unwrap();
+    let root = repo.find_tree(root.write().unwrap()).unwrap();
+    let signature = git2::Signature::now("bench", "bench@example.com").unwrap();
+    repo.commit(
+        None,
+        &signature,
+        &signature,
+        &format!("{count} users to restore"),
+        &root,
+        &[base],
+    )
+    .unwrap()
+}
