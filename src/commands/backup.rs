@@ -24,7 +24,7 @@ use crate::settings::{self, Config, Connection, ConnectionFlags, Identity, Safet
 use crate::store::{
     CommitError, CommitOutcome, CommitRequest, KindChange, SnapshotWriter, Store, StoreError,
 };
-use crate::{audit, history, layout, yaml};
+use crate::{audit, history, layout};
 
 /// Back up the tenant into a git repository: one YAML file per object, one commit per
 /// backup that changed something.
@@ -415,7 +415,7 @@ async fn send(
     doc: &normalize::Document,
 ) -> Result<(), ReadError> {
     let path = layout::object_path(kind, doc);
-    let content = yaml::to_yaml(&doc.content).into_bytes();
+    let content = layout::object_text(kind, &doc.content).into_bytes();
     files
         .send(WriterMessage::File {
             kind,
