@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::commands::{backup, demo, diff, drift, emulator, log, show};
+use crate::commands::{backup, demo, diff, drift, emulator, log, show, validate};
 use crate::error::{Outcome, UserError};
 use crate::output::Printer;
 
@@ -37,6 +37,7 @@ pub enum Command {
     Drift(drift::DriftArgs),
     Log(log::LogArgs),
     Show(show::ShowArgs),
+    Validate(validate::ValidateArgs),
     Emulator(emulator::EmulatorArgs),
     Demo(demo::DemoArgs),
 }
@@ -47,6 +48,7 @@ impl Command {
             Command::Backup(args) => args.format,
             Command::Log(args) => args.format,
             Command::Show(args) => args.format,
+            Command::Validate(args) => args.format,
             Command::Emulator(_) | Command::Demo(_) | Command::Diff(_) | Command::Drift(_) => {
                 crate::output::Format::Text
             }
@@ -63,6 +65,7 @@ pub async fn run(cli: Cli) -> Result<Outcome, (Printer, UserError)> {
         Command::Drift(args) => drift::run(args, &printer).await,
         Command::Log(args) => log::run(args, &printer),
         Command::Show(args) => show::run(args, &printer),
+        Command::Validate(args) => validate::run(args, &printer),
         Command::Emulator(args) => emulator::run(args, &printer).await,
         Command::Demo(args) => demo::run(args, &printer).await,
     };

@@ -8,3 +8,4 @@ pub mod drift;
 pub mod emulator;
 pub mod log;
 pub mod show;
+pub mod validate;

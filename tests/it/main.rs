@@ -13,6 +13,7 @@ mod graph_client;
 mod history;
 mod kinds;
 mod readers;
+mod validate;
 
 /// Every file in this directory must be listed above, or its tests would silently
 /// never run.
