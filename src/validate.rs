@@ -175,13 +175,7 @@ fn check(kind: &Kind, path: &str, content: &Value, filter: &PropertyFilter) -> V
                 LocationSegment::Index(index) => Segment::Index(index),
             })
             .collect();
-        issues.extend(schema_issue(
-            kind,
-            at,
-            error.kind(),
-            error.instance(),
-            filter,
-        ));
+        issues.extend(schema_issue(kind, at, &error, filter));
         if issues.len() > 1000 {
             break;
         }
@@ -217,13 +211,12 @@ fn compiled(kind: &Kind) -> (&'static Value, &'static jsonschema::Validator) {
 fn schema_issue(
     kind: &Kind,
     at: Vec<Segment>,
-    error: &ValidationErrorKind,
-    instance: &Value,
+    error: &jsonschema::ValidationError<'_>,
     filter: &PropertyFilter,
 ) -> Vec<Issue> {
-    let message = match error {
-        ValidationErrorKind::Type { kind: expected } if at.is_empty() => {
-            let _ = expected;
+    let instance = error.instance();
+    let message = match error.kind() {
+        ValidationErrorKind::Type { .. } if at.is_empty() => {
             "a backup file must be a mapping with properties: at the top".to_string()
         }
         ValidationErrorKind::Type { kind: expected } => {
@@ -313,7 +306,8 @@ fn schema_issue(
         },
         ValidationErrorKind::Minimum { limit } => format!("must be at least {limit}"),
         ValidationErrorKind::Maximum { limit } => format!("must be at most {limit}"),
-        other => format!("{other:?}"),
+        // Keywords the generated schemas do not use.
+        _ => error.to_string(),
     };
     vec![Issue::error(at, message)]
 }
