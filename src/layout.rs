@@ -7,6 +7,7 @@
 
 use crate::catalog::{Kind, Shape};
 use crate::normalize::Document;
+use crate::schema;
 
 /// Longest slug kept; long display names make paths unwieldy in terminals and on Windows.
 const MAX_SLUG_LEN: usize = 48;
@@ -17,6 +18,35 @@ pub fn object_path(kind: &Kind, doc: &Document) -> String {
         Shape::Singleton { file, .. } => file.to_string(),
         Shape::Collection { dir, .. } => format!("{dir}/{}", file_name(kind, doc)),
     }
+}
+
+/// The directory of a backup repository that holds the JSON Schemas of its files.
+pub const SCHEMA_DIR: &str = "schemas";
+
+/// The repository path of a kind's JSON Schema: `schemas/users.schema.json`.
+pub fn schema_path(kind: &Kind) -> String {
+    format!("{SCHEMA_DIR}/{}", schema::file_name(kind))
+}
+
+/// The first line of every object file. It tells YAML editors (the YAML language server
+/// in VS Code and others) which schema the file follows, by a path relative to the
+/// file, so that completion and checks work offline in any clone of the repository.
+/// YAML readers see a comment.
+pub fn schema_header(kind: &Kind) -> String {
+    let depth = match kind.shape {
+        Shape::Collection { dir, .. } => dir.matches('/').count() + 1,
+        Shape::Singleton { file, .. } => file.matches('/').count(),
+    };
+    format!(
+        "# yaml-language-server: $schema={}{}\n",
+        "../".repeat(depth),
+        schema_path(kind)
+    )
+}
+
+/// The text of an object file: the schema header, then the canonical YAML of `content`.
+pub fn object_text(kind: &Kind, content: &serde_json::Value) -> String {
+    schema_header(kind) + &crate::yaml::to_yaml(content)
 }
 
 /// The file name of a collection object inside its kind's directory.
@@ -102,6 +132,45 @@ mod tests {
             object_path(policy, &nameless),
             "policies/authorization-policy.yaml"
         );
+    }
+
+    #[test]
+    fn headers_point_at_the_schema_relative_to_the_file() {
+        let users = catalog::kind("users").unwrap();
+        assert_eq!(
+            schema_header(users),
+            "# yaml-language-server: $schema=../schemas/users.schema.json\n"
+        );
+        let policy = catalog::kind("authorization-policy").unwrap();
+        assert_eq!(
+            schema_header(policy),
+            "# yaml-language-server: $schema=../schemas/authorization-policy.schema.json\n"
+        );
+        // Every kind's header resolves, from the file's directory, to its schema.
+        for kind in catalog::KINDS {
+            let file = match kind.shape {
+                Shape::Collection { dir, .. } => format!("{dir}/x.1.yaml"),
+                Shape::Singleton { file, .. } => file.to_string(),
+            };
+            let header = schema_header(kind);
+            let target = header.trim_end().rsplit_once('=').map(|(_, t)| t).unwrap();
+            let mut dir: Vec<&str> = file.split('/').collect();
+            dir.pop();
+            for part in target.split('/') {
+                match part {
+                    ".." => {
+                        dir.pop().unwrap();
+                    }
+                    part => dir.push(part),
+                }
+            }
+            assert_eq!(dir.join("/"), schema_path(kind), "{}", kind.name);
+        }
+        // Readers skip it: the file reads back as its content.
+        let content = json!({"properties": {"id": "1"}});
+        let text = object_text(users, &content);
+        assert!(text.starts_with("# yaml-language-server: $schema="));
+        assert_eq!(crate::yaml::from_yaml(&text).unwrap(), content);
     }
 
     #[test]

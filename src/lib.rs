@@ -15,6 +15,10 @@
 //! * [`normalize`] is pure: Graph JSON in, canonical content out. It is idempotent.
 //! * [`store`] writes a snapshot as one commit, building trees in memory, and never
 //!   records a kind it could not read as deleted.
+//! * [`schema`] generates each kind's JSON Schema from the Graph type data and the
+//!   catalog; every object file's first line names it, for editors. [`validate`] checks
+//!   a file against it, with line numbers (`idgit validate`, and the planner before it
+//!   sends anything).
 //! * [`emulator`] is a faithful in-process stand-in for Microsoft Graph used by the
 //!   tests, the demo and the benchmarks.
 //!
@@ -56,7 +60,9 @@ pub mod normalize;
 pub mod output;
 pub mod plan;
 pub mod report;
+pub mod schema;
 pub mod selector;
 pub mod settings;
 pub mod store;
+pub mod validate;
 pub mod yaml;

@@ -358,7 +358,7 @@ impl<'s> SnapshotWriter<'s> {
                 (kind.name, files.into_values().collect())
             })
             .collect();
-        Ok(self.build_tree(head_tree.as_ref(), kinds, snapshot, None)?)
+        Ok(self.build_tree(head_tree.as_ref(), kinds, snapshot, &[])?)
     }
 
     /// Moves the in-memory objects into a new, uncommitted pack.
@@ -401,7 +401,7 @@ impl<'s> SnapshotWriter<'s> {
         head_tree: Option<&git2::Tree<'_>>,
         kinds: &[&'static Kind],
         mut snapshot: BTreeMap<&'static str, KindFiles>,
-        new_config: Option<&str>,
+        extra: &[(String, Oid)],
     ) -> Result<Oid, git2::Error> {
         let mut root = self.store.repo.treebuilder(head_tree)?;
         let mut policies: Option<TreeBuilder<'_>> = None;
@@ -467,9 +467,29 @@ impl<'s> SnapshotWriter<'s> {
                 root.insert(parent, tree, git2::FileMode::Tree.into())?;
             }
         }
-        if let Some(text) = new_config {
-            let oid = Oid::hash_object(ObjectType::Blob, text.as_bytes())?;
-            root.insert(CONFIG_FILE, oid, git2::FileMode::Blob.into())?;
+        // Files beside the objects (idgit.yaml, the schemas), at most one directory deep.
+        let mut by_dir: BTreeMap<&str, Vec<(&str, Oid)>> = BTreeMap::new();
+        for (path, oid) in extra {
+            let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+            by_dir.entry(dir).or_default().push((name, *oid));
+        }
+        for (dir, files) in by_dir {
+            if dir.is_empty() {
+                for (name, oid) in files {
+                    root.insert(name, oid, git2::FileMode::Blob.into())?;
+                }
+                continue;
+            }
+            let existing = subtree(&self.store.repo, head_tree, dir);
+            let mut builder = self.store.repo.treebuilder(existing.as_ref())?;
+            for (name, oid) in files {
+                builder.insert(name, oid, git2::FileMode::Blob.into())?;
+            }
+            let tree = builder.write()?;
+            if !in_tree(head_tree, dir, tree) {
+                self.track(tree);
+            }
+            root.insert(dir, tree, git2::FileMode::Tree.into())?;
         }
         let tree_id = root.write()?;
         self.track(tree_id);
@@ -518,20 +538,23 @@ impl<'s> SnapshotWriter<'s> {
         (request.guard)(&changes).map_err(CommitError::Refused)?;
 
         // From here on the snapshot is accepted: make the blobs visible, then build trees.
+        // The schemas ride along with a commit that has changes of its own: a new idgit
+        // alone never makes a backup commit.
+        let mut extra = schema_files(head_tree.as_ref(), request.kinds)?;
         if let Some(text) = &new_config {
-            let oid = self.odb.write(ObjectType::Blob, text.as_bytes())?;
+            extra.push((CONFIG_FILE.to_string(), text.as_bytes()));
+        }
+        let mut extra_files = Vec::new();
+        for (path, content) in extra {
+            let oid = self.odb.write(ObjectType::Blob, content)?;
             self.track(oid);
+            extra_files.push((path, oid));
         }
         self.flush()?;
         for mut pack in std::mem::take(&mut self.packs) {
             pack.commit()?;
         }
-        let tree_id = self.build_tree(
-            head_tree.as_ref(),
-            request.kinds,
-            snapshot,
-            new_config.as_deref(),
-        )?;
+        let tree_id = self.build_tree(head_tree.as_ref(), request.kinds, snapshot, &extra_files)?;
         let tree = store.repo.find_tree(tree_id)?;
         let author = signature(request.author)?;
         let committer = signature(request.committer)?;
@@ -565,10 +588,7 @@ impl<'s> SnapshotWriter<'s> {
         moved.map_err(|_| StoreError::BranchMoved {
             path: store.dir.clone(),
         })?;
-        if let Some(text) = &new_config {
-            let oid = Oid::hash_object(ObjectType::Blob, text.as_bytes())?;
-            edits.push((CONFIG_FILE.to_string(), Some(oid)));
-        }
+        edits.extend(extra_files.into_iter().map(|(path, oid)| (path, Some(oid))));
         update_work_tree(store, edits).map_err(|error| StoreError::WorkTree {
             commit: commit.to_string(),
             paths: request
@@ -586,6 +606,25 @@ impl<'s> SnapshotWriter<'s> {
             changed_ids,
         })
     }
+}
+
+/// The JSON Schema of each kind, `schemas/<kind>.schema.json`, where HEAD lacks it or
+/// has another text: object files name them in their first line, so that editors find
+/// them in the repository itself.
+fn schema_files(
+    head_tree: Option<&git2::Tree<'_>>,
+    kinds: &[&'static Kind],
+) -> Result<Vec<(String, &'static [u8])>, git2::Error> {
+    let mut files = Vec::new();
+    for kind in kinds {
+        let path = layout::schema_path(kind);
+        let text = crate::schema::schema_text(kind).as_bytes();
+        let oid = Oid::hash_object(ObjectType::Blob, text)?;
+        if !in_tree(head_tree, &path, oid) {
+            files.push((path, text));
+        }
+    }
+    Ok(files)
 }
 
 /// A file idgit wrote for an object: `<slug>.<id>.yaml`. Other entries in a kind's

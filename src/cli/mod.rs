@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::commands::{apply, backup, demo, diff, drift, emulator, log, plan, show};
+use crate::commands::{apply, backup, demo, diff, drift, emulator, log, plan, show, validate};
 use crate::error::{Outcome, UserError};
 use crate::output::Printer;
 
@@ -39,6 +39,7 @@ pub enum Command {
     Show(show::ShowArgs),
     Plan(plan::PlanArgs),
     Apply(apply::ApplyArgs),
+    Validate(validate::ValidateArgs),
     Emulator(emulator::EmulatorArgs),
     Demo(demo::DemoArgs),
 }
@@ -49,6 +50,7 @@ impl Command {
             Command::Backup(args) => args.format,
             Command::Log(args) => args.format,
             Command::Show(args) => args.format,
+            Command::Validate(args) => args.format,
             Command::Emulator(_)
             | Command::Demo(_)
             | Command::Diff(_)
@@ -70,6 +72,7 @@ pub async fn run(cli: Cli) -> Result<Outcome, (Printer, UserError)> {
         Command::Show(args) => show::run(args, &printer),
         Command::Plan(args) => plan::run(args, &printer).await,
         Command::Apply(args) => apply::run(args, &printer).await,
+        Command::Validate(args) => validate::run(args, &printer),
         Command::Emulator(args) => emulator::run(args, &printer).await,
         Command::Demo(args) => demo::run(args, &printer).await,
     };

@@ -256,7 +256,7 @@ async fn refuse_stale(session: &Session, plan: &Plan, journal: &Journal) -> Resu
                 .unwrap_or_default();
             let live = backup::read_one(&session.client, kind, &p.id, &filter).await?;
             let blob = live.map(|doc| {
-                let bytes = backup::file_content(&doc);
+                let bytes = backup::file_content(kind, &doc);
                 git2::Oid::hash_object(git2::ObjectType::Blob, &bytes)
                     .map(|o| o.to_string())
                     .unwrap_or_default()

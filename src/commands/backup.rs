@@ -24,7 +24,7 @@ use crate::settings::{self, Config, Connection, ConnectionFlags, Identity, Safet
 use crate::store::{
     CommitError, CommitOutcome, CommitRequest, KindChange, SnapshotWriter, Store, StoreError,
 };
-use crate::{audit, history, layout, yaml};
+use crate::{audit, history, layout};
 
 /// Back up the tenant into a git repository: one YAML file per object, one commit per
 /// backup that changed something.
@@ -411,8 +411,8 @@ async fn read_object(
 
 /// The bytes of an object's file: what a backup commits, and what a plan fingerprints
 /// the live object by.
-pub fn file_content(doc: &normalize::Document) -> Vec<u8> {
-    yaml::to_yaml(&doc.content).into_bytes()
+pub fn file_content(kind: &Kind, doc: &normalize::Document) -> Vec<u8> {
+    layout::object_text(kind, &doc.content).into_bytes()
 }
 
 /// Reads one object as a backup would store it; `None` when Graph says it does not
@@ -440,7 +440,7 @@ async fn send(
     doc: &normalize::Document,
 ) -> Result<(), ReadError> {
     let path = layout::object_path(kind, doc);
-    let content = file_content(doc);
+    let content = file_content(kind, doc);
     files
         .send(WriterMessage::File {
             kind,

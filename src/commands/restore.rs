@@ -165,7 +165,7 @@ impl Session {
             let live = backup::read_one(&self.client, kind, &live_id, &filter)
                 .await?
                 .map(|doc| {
-                    let bytes = backup::file_content(&doc);
+                    let bytes = backup::file_content(kind, &doc);
                     let blob =
                         Oid::hash_object(git2::ObjectType::Blob, &bytes).unwrap_or(Oid::ZERO_SHA1);
                     (layout::object_path(kind, &doc), blob, bytes)
@@ -188,7 +188,10 @@ impl Session {
         for pending in states {
             let desired = pending
                 .desired
-                .map(|(path, bytes)| parse(pending.kind, &path, &bytes, &id_map))
+                .map(|(path, bytes)| {
+                    check_desired(pending.kind, &path, &bytes, &self.filter(pending.kind))?;
+                    parse(pending.kind, &path, &bytes, &id_map)
+                })
                 .transpose()?;
             let live = match pending.live {
                 Some((path, blob, bytes)) => LiveState::Present {
@@ -443,6 +446,29 @@ fn pair_recreated(states: Vec<Pending>, id_map: &BTreeMap<String, String>) -> Ve
     }
     rest.extend(live_only.into_values());
     rest
+}
+
+/// Checks a desired file against its kind's schema: a hand edit with a wrong value is
+/// reported with its line, before anything is planned.
+fn check_desired(
+    kind: &'static Kind,
+    path: &str,
+    bytes: &[u8],
+    filter: &normalize::PropertyFilter,
+) -> Result<(), UserError> {
+    let findings = crate::validate::validate_bytes(kind, path, bytes, filter);
+    let errors: Vec<&crate::validate::Finding> = findings.iter().filter(|f| f.is_error()).collect();
+    match errors.first() {
+        None => Ok(()),
+        Some(first) => {
+            let more = match errors.len() {
+                1 => String::new(),
+                n => format!(" (and {} more errors)", n - 1),
+            };
+            Err(UserError::new(format!("{first}{more}"))
+                .with_hint("fix the file and commit it; `idgit validate` lists every problem; nothing was planned"))
+        }
+    }
 }
 
 /// Parses a stored file, pointing references to re-created objects at their new IDs.

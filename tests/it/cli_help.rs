@@ -15,6 +15,7 @@ fn help_texts() {
         &["drift", "--help"],
         &["log", "--help"],
         &["show", "--help"],
+        &["validate", "--help"],
         &["emulator", "--help"],
         &["demo", "--help"],
         &["plan", "--help"],

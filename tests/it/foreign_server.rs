@@ -137,8 +137,8 @@ fn backup_of_documented_graph_responses_served_by_wiremock() {
     }
     assert_eq!(
         files.len(),
-        expected.len() + 1,
-        "plus idgit.yaml: {:?}",
+        expected.len() + 1 + idgit::catalog::KINDS.len(),
+        "plus idgit.yaml and the schemas: {:?}",
         files.keys()
     );
 }

@@ -14,6 +14,7 @@ mod history;
 mod kinds;
 mod readers;
 mod restore;
+mod validate;
 
 /// Every file in this directory must be listed above, or its tests would silently
 /// never run.

@@ -771,3 +771,28 @@ fn plan_json_validates_against_its_schema() {
     );
     assert!(errors.is_empty(), "{errors:#?}");
 }
+
+#[test]
+fn a_bad_hand_edit_is_refused_with_its_line_before_planning() {
+    let env = backed_up();
+    let admins = id_of(
+        &env,
+        "conditionalAccessPolicies",
+        "CA001: Require MFA for administrators",
+    );
+    let path = commit_edit(&env, "conditional-access-policies", &admins, |c| {
+        c["properties"]["conditions"]["users"]["excludeGroups"] = json!(["finance-team"]);
+    });
+    let repo = env.repo();
+    let run = env.idgit(&["plan", "--repo", repo.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let line = run.stderr.lines().last().unwrap();
+    assert!(line.starts_with(&format!("error: {path}:")), "{line}");
+    assert!(
+        line.contains(
+            ": conditions.users.excludeGroups[0]: not a GUID; hint: fix the file and commit it"
+        ),
+        "{line}"
+    );
+    assert!(run.stdout.is_empty());
+}
