@@ -172,9 +172,11 @@ impl Session {
                 });
             let same = matches!((&desired, &live), (Some((_, d)), Some((_, _, l))) if d == l);
             if !same {
+                // An object an earlier apply re-created is planned under its new ID.
+                let id = if live.is_some() { live_id } else { id.clone() };
                 states.push(Pending {
                     kind,
-                    id: id.clone(),
+                    id,
                     desired,
                     live,
                 });
@@ -256,7 +258,7 @@ impl Session {
             }),
             super::diff::revision(&spec.at, &commit),
         );
-        let plan = plan::plan(PlanInput {
+        let mut plan = plan::plan(PlanInput {
             desired,
             selection: spec.only.clone(),
             objects,
@@ -270,6 +272,17 @@ impl Session {
                 max_deletes: config.safety.max_deletes,
             },
         });
+        if scope.kinds.is_empty() {
+            // References elsewhere are found by reading whole kinds, which --only skips.
+            for entry in &plan.remapped {
+                plan.notes.push(plan::Note {
+                    kind: entry.kind.clone(),
+                    id: entry.old_id.clone(),
+                    name: entry.name.clone(),
+                    text: "gets a new ID; references to it in objects outside --only are not rewritten: add their kinds to --only".into(),
+                });
+            }
+        }
         Ok(Planned { plan, report })
     }
 

@@ -796,3 +796,34 @@ fn a_bad_hand_edit_is_refused_with_its_line_before_planning() {
     );
     assert!(run.stdout.is_empty());
 }
+
+#[test]
+fn a_single_object_recreated_with_only_is_not_recreated_again() {
+    let env = backed_up();
+    let megan = user_id(&env, "megan.bowen");
+    env.tenant(|t| t.hard_delete("users", &megan).unwrap());
+    let only = format!("users/{megan}");
+    let (_, planned) = plan(&env, &["--only", &only]);
+    assert_eq!(
+        actions(&planned),
+        vec![("recreate".into(), "users".into(), megan.clone())]
+    );
+    assert!(planned["notes"]
+        .to_string()
+        .contains("outside --only are not rewritten"));
+    assert_applied(&apply(&env, &["--only", &only]));
+    let new_id = user_id(&env, "megan.bowen");
+    assert_ne!(new_id, megan);
+    let (code, again) = plan(&env, &["--only", &only]);
+    assert_eq!(code, 0, "{again:#}");
+    set_in(&env, "users", &new_id, "department", json!("Moved"));
+    let (_, again) = plan(&env, &["--only", &only]);
+    assert_eq!(
+        actions(&again),
+        vec![("update".into(), "users".into(), new_id.clone())]
+    );
+}
+
+fn set_in(env: &TestEnv, collection: &str, id: &str, property: &str, value: Value) {
+    env.tenant(|t| set(t, collection, id, property, value));
+}
