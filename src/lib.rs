@@ -38,8 +38,29 @@
 //! * [`audit`] links the directory audit log to changed objects as git notes.
 //! * [`selector`] turns OBJECT arguments into files.
 //!
+//! # How a restore flows
+//!
+//! ```text
+//!  live tenant ──read as a backup would──▶ in-memory tree ─┐
+//!                                                          ├─ git tree diff: only the objects
+//!  revision to restore (--at REV) ──────▶ its tree ───────┘  whose files differ are read
+//!     │ validate (schemas), recycle-bin lookups for objects missing live
+//!     ▼
+//!  plan::plan (pure) ──▶ Plan: ordered actions, each with its exact Graph request
+//!     │ commands::apply: one request at a time, journaled; placeholders for new IDs filled
+//!     ▼
+//!  re-plan the selection: success only when it is empty
+//! ```
+//!
+//! * [`plan`] decides: PATCH what differs (never a read-only property), restore from a
+//!   recycle bin keeping the ID, or re-create and rewrite references to the new ID; it
+//!   orders actions by dependency and raises blockers (lockout, mass delete).
+//! * [`journal`] remembers finished actions and re-created objects' new IDs, so an
+//!   interrupted apply resumes and a later plan does not create anything twice.
+//!
 //! Invariants that every change must keep:
-//! * a failed or partial read never becomes a commit;
+//! * a failed or partial read never becomes a commit, and never looks like a deletion;
+//! * a write never carries a read-only property or a secret;
 //! * the same tenant state gives byte-identical files;
 //! * no token or secret reaches a log line, an error, a file or a commit.
 

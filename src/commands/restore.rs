@@ -523,12 +523,23 @@ fn add_referencing_objects(
     objects: &mut Vec<ObjectState>,
     id_map: &BTreeMap<String, String>,
 ) -> Result<(), UserError> {
-    let mut old_ids: BTreeSet<String> = objects
-        .iter()
-        .filter(|o| o.desired.is_some() && o.live == LiveState::Gone)
-        .map(|o| o.id.to_ascii_lowercase())
-        .collect();
-    old_ids.extend(id_map.keys().cloned());
+    // IDs that change: objects re-created now, and objects an earlier apply re-created
+    // whose old files this revision still has (they were paired with the new objects).
+    let mut old_ids: BTreeSet<String> = BTreeSet::new();
+    for object in objects.iter() {
+        let Some(desired) = &object.desired else {
+            continue;
+        };
+        if object.live == LiveState::Gone {
+            old_ids.insert(object.id.to_ascii_lowercase());
+        }
+        if let Some(file_id) = history::id_of_path(object.kind, &desired.path) {
+            let file_id = file_id.to_ascii_lowercase();
+            if file_id != object.id.to_ascii_lowercase() && id_map.contains_key(&file_id) {
+                old_ids.insert(file_id);
+            }
+        }
+    }
     if old_ids.is_empty() {
         return Ok(());
     }

@@ -386,3 +386,73 @@ fn the_same_input_gives_the_same_plan() {
     assert_eq!(a, b);
     assert_eq!(a.plan_id.len(), 16);
 }
+
+/// Whatever the two sides hold, no PATCH or POST body carries a property the catalog
+/// lists as read-only, volatile or secret (a create may carry the create-only ones).
+#[test]
+fn no_body_ever_carries_a_read_only_volatile_or_secret_property() {
+    for kind in catalog::KINDS {
+        let listed: Vec<&str> = kind
+            .read_only
+            .iter()
+            .chain(kind.volatile)
+            .chain(kind.secrets)
+            .map(|p| p.path)
+            .filter(|p| !p.contains('.'))
+            .collect();
+        let side = |value: &str| {
+            let mut props = Map::new();
+            for name in &listed {
+                props.insert(name.to_string(), json!(format!("{value}-{name}")));
+            }
+            props.insert("id".into(), json!(USER));
+            props.insert("notes".into(), json!(value));
+            json!({"properties": props})
+        };
+        let updated = plan(input(vec![ObjectState {
+            kind,
+            id: USER.into(),
+            desired: Some(version(side("desired"))),
+            live: live(side("live")),
+        }]));
+        let created = plan(input(vec![ObjectState {
+            kind,
+            id: USER.into(),
+            desired: Some(version(side("desired"))),
+            live: LiveState::Gone,
+        }]));
+        for action in updated.actions.iter().chain(&created.actions) {
+            let Some(Value::Object(body)) = &action.request.body else {
+                continue;
+            };
+            for name in &listed {
+                let allowed =
+                    action.action == ActionType::Recreate && kind.create_only.contains(name);
+                assert!(
+                    allowed || !body.contains_key(*name),
+                    "{} {:?} sends {name}",
+                    kind.name,
+                    action.action
+                );
+            }
+        }
+        assert!(
+            updated
+                .actions
+                .iter()
+                .any(|a| a.action == ActionType::Update),
+            "{}",
+            kind.name
+        );
+        assert!(
+            updated
+                .notes
+                .iter()
+                .filter(|n| n.text.contains("not restored") || n.text.contains("rotate required"))
+                .count()
+                >= listed.len() - 1,
+            "{}: every differing unwritable property is noted",
+            kind.name
+        );
+    }
+}
