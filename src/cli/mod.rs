@@ -51,12 +51,12 @@ impl Command {
             Command::Log(args) => args.format,
             Command::Show(args) => args.format,
             Command::Validate(args) => args.format,
+            Command::Apply(args) => args.format,
             Command::Emulator(_)
             | Command::Demo(_)
             | Command::Diff(_)
             | Command::Drift(_)
-            | Command::Plan(_)
-            | Command::Apply(_) => crate::output::Format::Text,
+            | Command::Plan(_) => crate::output::Format::Text,
         }
     }
 }

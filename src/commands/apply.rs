@@ -18,7 +18,7 @@ use crate::commands::restore::{PlanSpec, Session, TargetArgs};
 use crate::error::{Outcome, UserError};
 use crate::graph::{ErrorKind, GraphError};
 use crate::journal::{Journal, NewId};
-use crate::output::Printer;
+use crate::output::{Format, Printer};
 use crate::plan::{self, ActionType, Plan, PlannedAction};
 use crate::report::render::{self, ReportFormat};
 
@@ -47,6 +47,10 @@ pub struct ApplyArgs {
     /// Apply even when the plan deletes more objects than safety.maxDeletes.
     #[arg(long)]
     pub allow_mass_delete: bool,
+    /// Output format: text, or one JSON document with each action's result (progress
+    /// then goes to stderr).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
     #[command(flatten)]
     pub target: TargetArgs,
 }
@@ -64,7 +68,9 @@ pub async fn run(args: ApplyArgs, printer: &Printer) -> Result<Outcome, UserErro
     let session = Session::open(&args.target).await?;
     let plan = match saved {
         Some(plan) => {
-            printer.document(&render::render_plan_actions(&plan, printer.color()));
+            if printer.format() == Format::Text {
+                printer.document(&render::render_plan_actions(&plan, printer.color()));
+            }
             plan
         }
         None => {
@@ -75,17 +81,20 @@ pub async fn run(args: ApplyArgs, printer: &Printer) -> Result<Outcome, UserErro
                 ca_report_only: args.target.ca_report_only,
             };
             let planned = session.plan(&spec, printer).await?;
-            printer.document(&render::render_plan(
-                &planned.report,
-                &planned.plan,
-                ReportFormat::Text,
-                printer.color(),
-            ));
+            if printer.format() == Format::Text {
+                printer.document(&render::render_plan(
+                    &planned.report,
+                    &planned.plan,
+                    ReportFormat::Text,
+                    printer.color(),
+                ));
+            }
             planned.plan
         }
     };
     if plan.is_empty() {
         printer.line("Nothing to apply.");
+        printer.json(&summary(&plan, &[], &Ok(Outcome::Success)));
         return Ok(Outcome::Success);
     }
     check_blockers(&plan, &args)?;
@@ -105,16 +114,39 @@ pub async fn execute_and_verify(
     printer: &Printer,
 ) -> Result<Outcome, UserError> {
     let outcome = execute(session, plan, journal, printer).await?;
-    if outcome.failed > 0 {
-        return Err(UserError::new(format!(
+    let result = if outcome.failed > 0 {
+        Err(UserError::new(format!(
             "{} of {} actions failed and {} were skipped because they depend on them",
             outcome.failed,
             plan.actions.len(),
             outcome.skipped
         ))
-        .with_hint("fix the cause shown above and run the same apply again: finished actions are not repeated"));
+        .with_hint("fix the cause shown above and run the same apply again: finished actions are not repeated"))
+    } else {
+        verify(session, plan, printer).await
+    };
+    printer.json(&summary(plan, &outcome.results, &result));
+    result
+}
+
+/// The JSON result of an apply: each action's status, and whether the re-plan was empty.
+fn summary(plan: &Plan, results: &[ActionResult], result: &Result<Outcome, UserError>) -> Value {
+    serde_json::json!({
+        "formatVersion": plan::FORMAT_VERSION,
+        "planId": plan.plan_id,
+        "desired": plan.desired,
+        "results": results,
+        "verified": result.is_ok(),
+        "error": result.as_ref().err().map(ToString::to_string),
+    })
+}
+
+/// A line of progress: on stdout for people, on stderr when stdout carries JSON.
+fn progress(printer: &Printer, text: &str) {
+    match printer.format() {
+        Format::Text => printer.line(text),
+        Format::Json => printer.note(text),
     }
-    verify(session, plan, printer).await
 }
 
 /// Reads a saved plan.
@@ -292,6 +324,30 @@ async fn refuse_stale(session: &Session, plan: &Plan, journal: &Journal) -> Resu
 struct ApplyOutcome {
     failed: usize,
     skipped: usize,
+    results: Vec<ActionResult>,
+}
+
+/// What became of one action.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ActionResult {
+    number: usize,
+    status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+enum Status {
+    Done,
+    /// An earlier run of the same plan did it.
+    DoneEarlier,
+    /// The goal already held: the member was there, the object already gone.
+    AlreadyDone,
+    Failed,
+    /// An action it depends on did not succeed.
+    Skipped,
 }
 
 async fn execute(
@@ -304,6 +360,7 @@ async fn execute(
     let total = plan.actions.len();
     let mut not_done: BTreeSet<usize> = BTreeSet::new();
     let (mut failed, mut skipped) = (0, 0);
+    let mut results = Vec::new();
     for action in &plan.actions {
         let label = format!(
             "[{}/{total}] {} {} \"{}\": {}",
@@ -313,32 +370,49 @@ async fn execute(
             action.name,
             action.description
         );
-        if done.contains(&action.number) {
-            printer.line(&format!("{label}: done earlier"));
-            continue;
-        }
-        if let Some(dependency) = action.depends_on.iter().find(|d| not_done.contains(d)) {
+        let (status, error) = if done.contains(&action.number) {
+            progress(printer, &format!("{label}: done earlier"));
+            (Status::DoneEarlier, None)
+        } else if let Some(dependency) = action.depends_on.iter().find(|d| not_done.contains(d)) {
             not_done.insert(action.number);
             skipped += 1;
-            printer.line(&format!(
-                "{label}: skipped, action {dependency} did not succeed"
-            ));
-            continue;
-        }
-        match run_action(session, action, journal).await {
-            Ok(result) => {
-                journal.mark_done(&plan.plan_id, action.number);
-                journal.save()?;
-                printer.line(&format!("{label}: {result}"));
+            progress(
+                printer,
+                &format!("{label}: skipped, action {dependency} did not succeed"),
+            );
+            (Status::Skipped, None)
+        } else {
+            match run_action(session, action, journal).await {
+                Ok(result) => {
+                    journal.mark_done(&plan.plan_id, action.number);
+                    journal.save()?;
+                    progress(printer, &format!("{label}: {result}"));
+                    let status = if result == "done" {
+                        Status::Done
+                    } else {
+                        Status::AlreadyDone
+                    };
+                    (status, None)
+                }
+                Err(error) => {
+                    not_done.insert(action.number);
+                    failed += 1;
+                    progress(printer, &format!("{label}: FAILED: {error}"));
+                    (Status::Failed, Some(error))
+                }
             }
-            Err(error) => {
-                not_done.insert(action.number);
-                failed += 1;
-                printer.line(&format!("{label}: FAILED: {error}"));
-            }
-        }
+        };
+        results.push(ActionResult {
+            number: action.number,
+            status,
+            error,
+        });
     }
-    Ok(ApplyOutcome { failed, skipped })
+    Ok(ApplyOutcome {
+        failed,
+        skipped,
+        results,
+    })
 }
 
 /// Sends one action's request. Returns what happened, in words.
@@ -544,13 +618,18 @@ async fn verify(session: &Session, plan: &Plan, printer: &Printer) -> Result<Out
         } else {
             format!("{} ({short})", plan.desired.name)
         };
-        printer.line(&format!(
-            "Applied {} actions. Verified: the tenant matches {revision} for this selection.",
-            plan.actions.len()
-        ));
+        progress(
+            printer,
+            &format!(
+                "Applied {} actions. Verified: the tenant matches {revision} for this selection.",
+                plan.actions.len()
+            ),
+        );
         return Ok(Outcome::Success);
     }
-    printer.document(&render::render_plan_actions(&again.plan, printer.color()));
+    if printer.format() == Format::Text {
+        printer.document(&render::render_plan_actions(&again.plan, printer.color()));
+    }
     Err(UserError::new(format!(
         "the tenant still differs after apply: a new plan has {} actions",
         again.plan.actions.len()

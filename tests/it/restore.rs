@@ -827,3 +827,28 @@ fn a_single_object_recreated_with_only_is_not_recreated_again() {
 fn set_in(env: &TestEnv, collection: &str, id: &str, property: &str, value: Value) {
     env.tenant(|t| set(t, collection, id, property, value));
 }
+
+#[test]
+fn apply_reports_each_action_as_json() {
+    let env = backed_up();
+    let megan = user_id(&env, "megan.bowen");
+    let finance = id_of(&env, "groups", "Finance");
+    set_in(&env, "users", &megan, "department", json!("Imported by HR"));
+    env.tenant(|t| {
+        let members = t.group_members.get_mut(&finance).unwrap();
+        let first = members.iter().next().unwrap().clone();
+        members.remove(&first);
+    });
+    let run = apply(&env, &["--format", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let result: Value = serde_json::from_str(&run.stdout).expect("only JSON on stdout");
+    assert_eq!(result["verified"], true);
+    assert_eq!(
+        result["results"],
+        json!([{"number": 1, "status": "done"}, {"number": 2, "status": "done"}])
+    );
+    assert!(run.stderr.contains("[1/2] update users"), "{}", run.stderr);
+    let run = apply(&env, &["--format", "json"]);
+    let result: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(result["results"], json!([]));
+}
