@@ -73,38 +73,11 @@ fn main() {
 
 /// A commit on top of `base` in which the first `count` user files gained a property.
 fn change_users(repo: &git2::Repository, base: &git2::Commit<'_>, count: usize) -> git2::Oid {
-    let tree = base.tree().unwrap();
-    let users = tree
-        .get_path(Path::new("users"))
-        .unwrap()
-        .to_object(repo)
-        .unwrap()
-        .into_tree()
-        .unwrap();
-    let mut builder = repo.treebuilder(Some(&users)).unwrap();
-    for entry in users.iter().take(count) {
-        let blob = repo.find_blob(entry.id()).unwrap();
-        let mut content = blob.content().to_vec();
+    support::commit_with_changed_users(repo, base, count, |content| {
+        let mut content = content.to_vec();
         content.extend_from_slice(b"  zzBenchmark: changed\n");
-        let new = repo.blob(&content).unwrap();
-        builder
-            .insert(entry.name().unwrap(), new, 0o100644)
-            .unwrap();
-    }
-    let users_tree = builder.write().unwrap();
-    let mut root = repo.treebuilder(Some(&tree)).unwrap();
-    root.insert("users", users_tree, 0o040000).unwrap();
-    let root = repo.find_tree(root.write().unwrap()).unwrap();
-    let signature = git2::Signature::now("bench", "bench@example.com").unwrap();
-    repo.commit(
-        None,
-        &signature,
-        &signature,
-        &format!("{count} users changed"),
-        &root,
-        &[base],
-    )
-    .unwrap()
+        content
+    })
 }
 
 fn time_git_diff(repo: &Path, from: &str, to: &str) -> Duration {

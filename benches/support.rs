@@ -79,3 +79,43 @@ pub fn run_backup(repo: &std::path::Path, envs: &[(String, String)]) -> (Duratio
         envs,
     )
 }
+
+/// A commit on top of `base` (on no branch) in which the first `count` user files are
+/// replaced by `edit` of their bytes.
+pub fn commit_with_changed_users(
+    repo: &git2::Repository,
+    base: &git2::Commit<'_>,
+    count: usize,
+    edit: impl Fn(&[u8]) -> Vec<u8>,
+) -> git2::Oid {
+    let tree = base.tree().unwrap();
+    let users = tree
+        .get_path(std::path::Path::new("users"))
+        .unwrap()
+        .to_object(repo)
+        .unwrap()
+        .into_tree()
+        .unwrap();
+    let mut builder = repo.treebuilder(Some(&users)).unwrap();
+    for entry in users.iter().take(count) {
+        let blob = repo.find_blob(entry.id()).unwrap();
+        let new = repo.blob(&edit(blob.content())).unwrap();
+        builder
+            .insert(entry.name().unwrap(), new, 0o100644)
+            .unwrap();
+    }
+    let users_tree = builder.write().unwrap();
+    let mut root = repo.treebuilder(Some(&tree)).unwrap();
+    root.insert("users", users_tree, 0o040000).unwrap();
+    let root = repo.find_tree(root.write().unwrap()).unwrap();
+    let signature = git2::Signature::now("bench", "bench@example.com").unwrap();
+    repo.commit(
+        None,
+        &signature,
+        &signature,
+        &format!("{count} users changed"),
+        &root,
+        &[base],
+    )
+    .unwrap()
+}

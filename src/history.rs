@@ -58,12 +58,17 @@ pub fn read_version(repo: &Repository, path: &str, blob: Oid) -> Result<Version,
             e.message()
         ))
     })?;
-    let text = std::str::from_utf8(blob.content()).map_err(|_| {
+    parse_version(path, blob.content())
+}
+
+/// Parses one stored object's bytes; errors name the file and line.
+pub fn parse_version(path: &str, bytes: &[u8]) -> Result<Version, UserError> {
+    let text = std::str::from_utf8(bytes).map_err(|_| {
         UserError::new(format!("{path}: not UTF-8 text")).with_hint("fix the file and commit it")
     })?;
     let content = crate::yaml::from_yaml(text).map_err(|e| {
         UserError::new(format!("{path}:{}: {}", e.line, e.message))
-            .with_hint("fix the YAML and commit it")
+            .with_hint("fix the YAML and commit it; `idgit validate` checks every file")
     })?;
     Ok(Version {
         path: path.to_string(),

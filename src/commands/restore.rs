@@ -89,15 +89,7 @@ impl Session {
             format: Format::Text,
             connection: args.connection.clone(),
         })?;
-        let store = open_store(&settings.repo)?;
-        let git_dir = store.repository().path().to_path_buf();
-        drop(store);
-        let client = backup::sign_in(&settings).await?;
-        Ok(Session {
-            settings,
-            client,
-            git_dir,
-        })
+        Session::with_settings(settings).await
     }
 
     /// A session for settings made in code (the demo), signing in now.
@@ -491,13 +483,7 @@ fn parse(
     bytes: &[u8],
     id_map: &BTreeMap<String, String>,
 ) -> Result<Version, UserError> {
-    let text = std::str::from_utf8(bytes).map_err(|_| {
-        UserError::new(format!("{path}: not UTF-8 text")).with_hint("fix the file and commit it")
-    })?;
-    let content = crate::yaml::from_yaml(text).map_err(|e| {
-        UserError::new(format!("{path}:{}: {}", e.line, e.message))
-            .with_hint("fix the YAML and commit it; `idgit validate` checks every file")
-    })?;
+    let content = history::parse_version(path, bytes)?.content;
     if !content.get("properties").is_some_and(Value::is_object) {
         return Err(
             UserError::new(format!("{path}:1: no `properties:` mapping")).with_hint(

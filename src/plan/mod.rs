@@ -766,14 +766,7 @@ impl Planner {
                         )
                     }
                     RelationshipItem::AppRoleAssignment => {
-                        let principal = item
-                            .get("principalId")
-                            .and_then(Value::as_str)
-                            .unwrap_or_default();
-                        let role = item
-                            .get("appRoleId")
-                            .and_then(Value::as_str)
-                            .unwrap_or_default();
+                        let (principal, role) = assignment(item);
                         (
                             format!(
                                 "assign app role {role} to {}",
@@ -807,14 +800,7 @@ impl Planner {
                         )
                     }
                     RelationshipItem::AppRoleAssignment => {
-                        let principal = item
-                            .get("principalId")
-                            .and_then(Value::as_str)
-                            .unwrap_or_default();
-                        let role = item
-                            .get("appRoleId")
-                            .and_then(Value::as_str)
-                            .unwrap_or_default();
+                        let (principal, role) = assignment(item);
                         (
                             format!(
                                 "remove app role {role} from {}",
@@ -1048,19 +1034,26 @@ fn properties(version: &Version) -> &Map<String, Value> {
 }
 
 fn desired_properties(content: &Value) -> &Map<String, Value> {
+    part(content, "properties")
+}
+
+fn relationships(content: &Value) -> &Map<String, Value> {
+    part(content, "relationships")
+}
+
+/// `properties` or `relationships` of a file's content; empty when absent.
+fn part<'a>(content: &'a Value, name: &str) -> &'a Map<String, Value> {
     static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
     content
-        .get("properties")
+        .get(name)
         .and_then(Value::as_object)
         .unwrap_or_else(|| EMPTY.get_or_init(Map::new))
 }
 
-fn relationships(content: &Value) -> &Map<String, Value> {
-    static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
-    content
-        .get("relationships")
-        .and_then(Value::as_object)
-        .unwrap_or_else(|| EMPTY.get_or_init(Map::new))
+/// An app role assignment's principal and role.
+fn assignment(item: &Value) -> (&str, &str) {
+    let field = |name| item.get(name).and_then(Value::as_str).unwrap_or_default();
+    (field("principalId"), field("appRoleId"))
 }
 
 fn is_unified(props: &Map<String, Value>) -> bool {
