@@ -453,7 +453,7 @@ fn hand_edits_and_merges_diff_correctly() {
     assert!(
         run.stderr
             .trim_end()
-            .ends_with("hint: fix the YAML and commit it"),
+            .ends_with("hint: fix the YAML and commit it; `idgit validate` checks every file"),
         "{}",
         run.stderr
     );
