@@ -186,6 +186,13 @@ pub fn display_name(kind: &Kind, properties: &Value) -> Option<String> {
 }
 
 impl Names {
+    /// Every resolved object ID (lower case) and its display name.
+    pub fn object_names(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.objects
+            .iter()
+            .map(|(id, name)| (id.as_str(), name.display.as_str()))
+    }
+
     /// The name of an ID found at a reference of the given target.
     pub fn resolve(&self, target: RefTarget, id: &str) -> Option<Name> {
         let well_known = |display: String| {

@@ -362,11 +362,12 @@ async fn execute(
     let (mut failed, mut skipped) = (0, 0);
     let mut results = Vec::new();
     for action in &plan.actions {
+        let noun = catalog::kind(&action.kind).map(crate::report::noun);
         let label = format!(
             "[{}/{total}] {} {} \"{}\": {}",
             action.number,
             action.action.verb(),
-            action.kind,
+            noun.as_deref().unwrap_or(&action.kind),
             action.name,
             action.description
         );

@@ -250,6 +250,10 @@ impl Session {
             }),
             super::diff::revision(&spec.at, &commit),
         );
+        let known_names = names
+            .object_names()
+            .map(|(id, name)| (id.to_string(), name.to_string()))
+            .collect();
         let mut plan = plan::plan(PlanInput {
             desired,
             selection: spec.only.clone(),
@@ -263,6 +267,7 @@ impl Session {
                 graph_url: self.settings.connection.graph_url.clone(),
                 max_deletes: config.safety.max_deletes,
             },
+            names: known_names,
         });
         if scope.kinds.is_empty() {
             // References elsewhere are found by reading whole kinds, which --only skips.

@@ -313,13 +313,19 @@ impl GraphClient {
                 });
         }
         let error = status_error(request, status, &headers, &body);
-        tracing::warn!(
-            %request,
-            status = status.as_u16(),
-            code = error.code.as_deref().unwrap_or(""),
-            request_id = error.request_id.as_deref().unwrap_or(""),
-            "Graph request failed"
-        );
+        // A 404 is often the answer the caller wanted ("is it in the recycle bin?"); the
+        // caller decides whether it is a failure.
+        if status == StatusCode::NOT_FOUND {
+            tracing::debug!(%request, request_id = error.request_id.as_deref().unwrap_or(""), "not found");
+        } else {
+            tracing::warn!(
+                %request,
+                status = status.as_u16(),
+                code = error.code.as_deref().unwrap_or(""),
+                request_id = error.request_id.as_deref().unwrap_or(""),
+                "Graph request failed"
+            );
+        }
         Err(match status {
             StatusCode::TOO_MANY_REQUESTS
             | StatusCode::SERVICE_UNAVAILABLE

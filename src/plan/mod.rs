@@ -87,6 +87,9 @@ pub struct PlanInput {
     pub objects: Vec<ObjectState>,
     pub directory: lockout::Directory,
     pub options: PlanOptions,
+    /// Names of objects outside the plan that its actions refer to (members, owners),
+    /// by lower-case ID, for the descriptions.
+    pub names: BTreeMap<String, String>,
 }
 
 /// A plan, as shown and as saved with `--out`. `schemas/plan.schema.json` documents it.
@@ -289,7 +292,7 @@ impl Planner {
         let mut remap = BTreeMap::new();
         let mut remapped = Vec::new();
         let mut old_app_ids = BTreeMap::new();
-        let mut names = BTreeMap::new();
+        let mut names = input.names.clone();
         for object in &input.objects {
             let props = object
                 .desired

@@ -64,6 +64,7 @@ fn input(objects: Vec<ObjectState>) -> PlanInput {
             max_deletes: 10,
             ..PlanOptions::default()
         },
+        names: BTreeMap::new(),
     }
 }
 

@@ -211,6 +211,9 @@ fn template(color: bool) -> Templates {
         .expect("plan text template parses");
     env.add_template("plan_markdown", include_str!("templates/plan_markdown.j2"))
         .expect("plan markdown template parses");
+    env.add_filter("noun", |kind: String| {
+        crate::catalog::kind(&kind).map(super::noun).unwrap_or(kind)
+    });
     env.add_filter("verb", |action: String| {
         match action.as_str() {
             "addRelationship" => "add",

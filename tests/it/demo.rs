@@ -19,7 +19,7 @@ fn demo_restores_the_incident_and_runs_again() {
         "deleted the named location \"Branch offices\"",
         "removed 2 members from the group \"Finance\"",
         "~ Conditional access policy \"CA001: Require MFA for administrators\"",
-        "undelete named-locations \"Branch offices\"",
+        "undelete named location \"Branch offices\"",
         "Verified: the tenant matches",
         "Its files are byte for byte those of the first backup",
     ] {

@@ -595,7 +595,7 @@ fn an_interrupted_apply_resumes_without_repeating_work() {
     assert_applied(&run);
     assert!(
         run.stdout.contains(
-            "[1/2] update users \"megan.bowen@contoso.com\": set department: done earlier"
+            "[1/2] update user \"megan.bowen@contoso.com\": set department: done earlier"
         ),
         "{}",
         run.stdout
@@ -847,7 +847,7 @@ fn apply_reports_each_action_as_json() {
         result["results"],
         json!([{"number": 1, "status": "done"}, {"number": 2, "status": "done"}])
     );
-    assert!(run.stderr.contains("[1/2] update users"), "{}", run.stderr);
+    assert!(run.stderr.contains("[1/2] update user "), "{}", run.stderr);
     let run = apply(&env, &["--format", "json"]);
     let result: Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(result["results"], json!([]));
