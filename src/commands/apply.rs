@@ -14,7 +14,8 @@ use serde_json::Value;
 
 use crate::catalog;
 use crate::commands::backup;
-use crate::commands::restore::{PlanSpec, Session, TargetArgs};
+use crate::commands::backup::BackupSettings;
+use crate::commands::restore::{self, PlanSpec, Session, TargetArgs};
 use crate::error::{Outcome, UserError};
 use crate::graph::{ErrorKind, GraphError};
 use crate::journal::{Journal, NewId};
@@ -65,7 +66,11 @@ pub async fn run(args: ApplyArgs, printer: &Printer) -> Result<Outcome, UserErro
         .with_hint("make a new plan with those flags: `idgit plan --out FILE ...`"));
     }
     let saved = args.plan_file.as_deref().map(load_plan).transpose()?;
-    let session = Session::open(&args.target).await?;
+    let settings = restore::resolve(&args.target)?;
+    if let (Some(plan), Some(path)) = (&saved, &args.plan_file) {
+        check_origin(plan, path, &settings)?;
+    }
+    let session = Session::with_settings(settings).await?;
     let plan = match saved {
         Some(plan) => {
             if printer.format() == Format::Text {
@@ -195,6 +200,43 @@ fn load_plan(path: &Path) -> Result<Plan, UserError> {
         }
     }
     Ok(plan)
+}
+
+/// A saved plan runs only against the tenant and the repository it was made from.
+fn check_origin(plan: &Plan, path: &Path, settings: &BackupSettings) -> Result<(), UserError> {
+    let tenant = &settings.connection.tenant;
+    let same_tenant = match (&plan.tenant, tenant) {
+        (Some(planned), Some(now)) => planned.eq_ignore_ascii_case(now),
+        (planned, now) => planned == now,
+    };
+    if !same_tenant {
+        return Err(UserError::new(format!(
+            "{} was made for tenant {}, not {}",
+            path.display(),
+            plan.tenant.as_deref().unwrap_or("(none configured)"),
+            tenant.as_deref().unwrap_or("(none configured)")
+        ))
+        .with_hint(
+            "apply a plan only to the tenant it was made for; make a new plan for this one",
+        ));
+    }
+    let store = restore::open_store(&settings.repo)?;
+    let known = git2::Oid::from_str(&plan.desired.commit)
+        .ok()
+        .and_then(|oid| store.repository().find_commit(oid).ok())
+        .is_some();
+    if !known {
+        return Err(UserError::new(format!(
+            "{}: its revision {} is not in {}",
+            path.display(),
+            plan.desired.name,
+            settings.repo.display()
+        ))
+        .with_hint(
+            "run apply in the backup repository the plan was made from (--repo), after fetching it",
+        ));
+    }
+    Ok(())
 }
 
 fn check_blockers(plan: &Plan, args: &ApplyArgs) -> Result<(), UserError> {

@@ -79,17 +79,7 @@ pub struct Planned {
 
 impl Session {
     pub async fn open(args: &TargetArgs) -> Result<Session, UserError> {
-        let settings = backup::resolve(&BackupArgs {
-            repo: args.repo.clone(),
-            kinds: None,
-            message: None,
-            allow_shrink: false,
-            author: None,
-            concurrency: args.concurrency,
-            format: Format::Text,
-            connection: args.connection.clone(),
-        })?;
-        Session::with_settings(settings).await
+        Session::with_settings(resolve(args)?).await
     }
 
     /// A session for settings made in code (the demo), signing in now.
@@ -255,6 +245,7 @@ impl Session {
             .map(|(id, name)| (id.to_string(), name.to_string()))
             .collect();
         let mut plan = plan::plan(PlanInput {
+            tenant: self.settings.connection.tenant.clone(),
             desired,
             selection: spec.only.clone(),
             objects,
@@ -356,6 +347,21 @@ impl Session {
         }
         Ok(())
     }
+}
+
+/// The settings `plan` and `apply` run with: the repository's idgit.yaml, the flags and
+/// the environment, resolved as for a backup.
+pub fn resolve(args: &TargetArgs) -> Result<BackupSettings, UserError> {
+    backup::resolve(&BackupArgs {
+        repo: args.repo.clone(),
+        kinds: None,
+        message: None,
+        allow_shrink: false,
+        author: None,
+        concurrency: args.concurrency,
+        format: Format::Text,
+        connection: args.connection.clone(),
+    })
 }
 
 /// What `--only` selects: whole kinds, and single objects (kind, ID).

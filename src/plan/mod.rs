@@ -81,6 +81,8 @@ pub struct DesiredRevision {
 }
 
 pub struct PlanInput {
+    /// The tenant the live state was read from, as configured (ID or domain).
+    pub tenant: Option<String>,
     pub desired: DesiredRevision,
     /// The `--only` selectors as given, for the record.
     pub selection: Vec<String>,
@@ -100,6 +102,8 @@ pub struct Plan {
     /// A fingerprint of the desired revision, the actions and the live state they were
     /// planned against. The apply journal records progress under it.
     pub plan_id: String,
+    /// The tenant the plan was made against; apply refuses another.
+    pub tenant: Option<String>,
     pub desired: DesiredRevision,
     pub selection: Vec<String>,
     pub prune: bool,
@@ -996,6 +1000,7 @@ impl Planner {
         let mut plan = Plan {
             format_version: FORMAT_VERSION,
             plan_id: String::new(),
+            tenant: input.tenant,
             desired: input.desired,
             selection: input.selection,
             prune: input.options.prune,
@@ -1015,6 +1020,7 @@ impl Planner {
 /// A short, stable fingerprint of what the plan does and what it was planned against.
 pub fn fingerprint(plan: &Plan) -> String {
     let material = serde_json::json!({
+        "tenant": plan.tenant,
         "desired": plan.desired,
         "actions": plan.actions,
         "preconditions": plan.preconditions,

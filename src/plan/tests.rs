@@ -52,6 +52,7 @@ fn policy(state: &str, exclude_users: &[&str]) -> Value {
 
 fn input(objects: Vec<ObjectState>) -> PlanInput {
     PlanInput {
+        tenant: Some("contoso.onmicrosoft.com".into()),
         desired: DesiredRevision {
             name: "HEAD".into(),
             commit: "c0ffee".into(),

@@ -436,6 +436,26 @@ fn a_stale_or_altered_plan_is_refused() {
         run.stderr
     );
 
+    // A plan for another tenant is refused before anything is read.
+    let (_, _) = plan(&env, &["--out", saved.to_str().unwrap()]);
+    let run = apply(
+        &env,
+        &[
+            saved.to_str().unwrap(),
+            "--tenant",
+            "fabrikam.onmicrosoft.com",
+        ],
+    );
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("was made for tenant"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "not fabrikam.onmicrosoft.com; hint: apply a plan only to the tenant it was made for"
+        ),
+        "{}",
+        run.stderr
+    );
+
     std::fs::write(&saved, "not json").unwrap();
     let run = apply(&env, &[saved.to_str().unwrap()]);
     assert_eq!(run.code, 1);
