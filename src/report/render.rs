@@ -28,16 +28,16 @@ pub fn render(report: &Report, format: ReportFormat, color: bool) -> String {
             text
         }
         ReportFormat::Text => template(color).render_report("text", report, 0),
-        ReportFormat::Markdown => markdown(report),
+        ReportFormat::Markdown => markdown(report, MARKDOWN_LIMIT),
     }
 }
 
 /// Markdown within GitHub's limit: whole object sections are left out from the end,
 /// with a note saying how many, rather than cutting a section in half.
-fn markdown(report: &Report) -> String {
+fn markdown(report: &Report, limit: usize) -> String {
     let env = template(false);
     let full = env.render_report("markdown", report, 0);
-    if full.len() <= MARKDOWN_LIMIT {
+    if full.len() <= limit {
         return full;
     }
     let (mut keep, mut drop) = (0, report.objects.len());
@@ -49,7 +49,7 @@ fn markdown(report: &Report) -> String {
             &truncated(report, middle),
             report.objects.len() - middle,
         );
-        if text.len() <= MARKDOWN_LIMIT {
+        if text.len() <= limit {
             keep = middle;
         } else {
             drop = middle;
@@ -107,8 +107,10 @@ pub fn render_plan(report: &Report, plan: &Plan, format: ReportFormat, color: bo
             text
         }
         ReportFormat::Markdown => {
-            let mut text = markdown(report);
-            text.push_str(&template(false).render_plan("plan_markdown", plan));
+            // The plan's table gets a quarter of GitHub's limit; the report the rest.
+            let actions = plan_markdown(plan, MARKDOWN_LIMIT / 4);
+            let mut text = markdown(report, MARKDOWN_LIMIT - actions.len());
+            text.push_str(&actions);
             text
         }
     }
@@ -161,12 +163,47 @@ pub fn plan_summary(plan: &Plan) -> String {
     )
 }
 
+/// The plan's Markdown within `limit` bytes: rows of the action table are left out from
+/// the end, with a note, until it fits.
+fn plan_markdown(plan: &Plan, limit: usize) -> String {
+    let env = template(false);
+    let full = env.render_plan("plan_markdown", plan);
+    if full.len() <= limit {
+        return full;
+    }
+    let shorter = |rows: usize| {
+        let mut text = env.render_plan_rows("plan_markdown", plan, rows);
+        text.push_str(&format!(
+            "\n_{} more actions are not shown here; `idgit plan --format json` lists them all._\n",
+            plan.actions.len() - rows
+        ));
+        text
+    };
+    let (mut keep, mut drop) = (0, plan.actions.len());
+    while keep + 1 < drop {
+        let middle = (keep + drop) / 2;
+        if shorter(middle).len() <= limit {
+            keep = middle;
+        } else {
+            drop = middle;
+        }
+    }
+    shorter(keep)
+}
+
 impl Templates {
     fn render_plan(&self, name: &str, plan: &Plan) -> String {
+        self.render_plan_rows(name, plan, plan.actions.len())
+    }
+
+    /// The plan with only its first `rows` actions listed.
+    fn render_plan_rows(&self, name: &str, plan: &Plan, rows: usize) -> String {
+        let shown = &plan.actions[..rows.min(plan.actions.len())];
         let result = self.env.get_template(name).and_then(|t| {
             t.render(context! {
                 desired => format!("{} ({})", plan.desired.name, &plan.desired.commit[..plan.desired.commit.len().min(12)]),
-                actions => TemplateValue::from(minijinja::value::Serde(&plan.actions)),
+                actions => TemplateValue::from(minijinja::value::Serde(shown)),
+                total => plan.actions.len(),
                 remapped => TemplateValue::from(minijinja::value::Serde(&plan.remapped)),
                 notes => TemplateValue::from(minijinja::value::Serde(&plan.notes)),
                 kept => TemplateValue::from(minijinja::value::Serde(&plan.kept)),
@@ -324,6 +361,57 @@ mod tests {
         assert!(text.len() <= MARKDOWN_LIMIT, "{}", text.len());
         assert!(text.contains("more changed objects are not shown here"));
         assert!(text.trim_end().ends_with("lists them all._"));
+    }
+
+    #[test]
+    fn a_long_plan_fits_in_markdown_with_a_note() {
+        let action = crate::plan::PlannedAction {
+            number: 1,
+            action: crate::plan::ActionType::Update,
+            kind: "users".into(),
+            object_id: "u".into(),
+            name: "someone@contoso.com".into(),
+            description: "set department".into(),
+            request: crate::plan::Request {
+                method: "PATCH".into(),
+                url: "/users/0f8a1e1a-53fc-49f3-ab27-000b42bb3287".into(),
+                body: None,
+            },
+            depends_on: Vec::new(),
+            creates: None,
+            creates_app_id: None,
+            sets_random_password: false,
+        };
+        let plan = Plan {
+            format_version: 1,
+            plan_id: "0123456789abcdef".into(),
+            tenant: None,
+            desired: crate::plan::DesiredRevision {
+                name: "HEAD".into(),
+                commit: "c".repeat(40),
+            },
+            selection: Vec::new(),
+            prune: false,
+            ca_report_only: false,
+            actions: (1..=5000)
+                .map(|n| crate::plan::PlannedAction {
+                    number: n,
+                    ..action.clone()
+                })
+                .collect(),
+            preconditions: Vec::new(),
+            remapped: Vec::new(),
+            kept: Vec::new(),
+            notes: Vec::new(),
+            blockers: Vec::new(),
+        };
+        let text = plan_markdown(&plan, MARKDOWN_LIMIT / 4);
+        assert!(text.len() <= MARKDOWN_LIMIT / 4, "{}", text.len());
+        assert!(text.contains("more actions are not shown here"));
+        assert!(
+            text.contains("Plan: 5000 actions (5000 update)."),
+            "the summary counts them all"
+        );
     }
 
     #[test]
