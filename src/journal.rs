@@ -129,6 +129,54 @@ impl Journal {
     }
 }
 
+/// Held while an apply runs, so that two applies cannot interleave their requests and
+/// their journal writes. Removed when dropped; a crash leaves it behind, and the error
+/// says how to clear it.
+pub struct ApplyLock {
+    path: PathBuf,
+}
+
+impl ApplyLock {
+    pub fn acquire(git_dir: &Path) -> Result<ApplyLock, UserError> {
+        let path = git_dir.join("idgit").join("apply.lock");
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let created = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path);
+        match created {
+            Ok(mut file) => {
+                use std::io::Write;
+                let _ = writeln!(file, "{}", std::process::id());
+                Ok(ApplyLock { path })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let holder = std::fs::read_to_string(&path).unwrap_or_default();
+                Err(UserError::new(format!(
+                    "another apply is running on this repository (process {})",
+                    holder.trim()
+                ))
+                .with_hint(format!(
+                    "wait for it; if it was killed, remove {} and run apply again, which resumes",
+                    path.display()
+                )))
+            }
+            Err(e) => Err(
+                UserError::new(format!("cannot create {}: {e}", path.display()))
+                    .with_hint("check the permissions of the repository's .git directory"),
+            ),
+        }
+    }
+}
+
+impl Drop for ApplyLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,6 +202,19 @@ mod tests {
             again.id_map().get("oldapp").map(String::as_str),
             Some("newapp")
         );
+    }
+
+    #[test]
+    fn one_apply_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = ApplyLock::acquire(dir.path()).unwrap();
+        let error = ApplyLock::acquire(dir.path()).err().unwrap().to_string();
+        assert!(
+            error.starts_with("another apply is running on this repository (process "),
+            "{error}"
+        );
+        drop(lock);
+        assert!(ApplyLock::acquire(dir.path()).is_ok());
     }
 
     #[test]

@@ -18,7 +18,7 @@ use crate::commands::backup::BackupSettings;
 use crate::commands::restore::{self, PlanSpec, Session, TargetArgs};
 use crate::error::{Outcome, UserError};
 use crate::graph::{ErrorKind, GraphError};
-use crate::journal::{Journal, NewId};
+use crate::journal::{ApplyLock, Journal, NewId};
 use crate::output::{Format, Printer};
 use crate::plan::{self, ActionType, Plan, PlannedAction};
 use crate::report::render::{self, ReportFormat};
@@ -104,6 +104,7 @@ pub async fn run(args: ApplyArgs, printer: &Printer) -> Result<Outcome, UserErro
     }
     check_blockers(&plan, &args)?;
     confirm(&plan, &args, &session, printer)?;
+    let _lock = ApplyLock::acquire(&session.git_dir)?;
     let mut journal = session.journal()?;
     if args.plan_file.is_some() {
         refuse_stale(&session, &plan, &journal).await?;

@@ -147,6 +147,7 @@ async fn story(
         6,
         &format!("Apply it: idgit apply --at {} --yes", short(&baseline)),
     );
+    let _lock = crate::journal::ApplyLock::acquire(&session.git_dir)?;
     let mut journal = session.journal()?;
     apply::execute_and_verify(&session, &planned.plan, &mut journal, printer).await?;
 
