@@ -331,3 +331,299 @@ fn fleet_tenants_list_is_valid() {
         }
     }
 }
+
+/// The action's steps as scripts, run the way the runner runs them.
+struct ActionRunner<'a> {
+    env: &'a crate::common::TestEnv,
+    scripts: Vec<String>,
+    temp: tempfile::TempDir,
+}
+
+/// What one run of a step left behind.
+struct StepResult {
+    code: i32,
+    outputs: std::collections::BTreeMap<String, String>,
+    summary: String,
+    stderr: String,
+}
+
+impl<'a> ActionRunner<'a> {
+    fn new(env: &'a crate::common::TestEnv) -> Self {
+        let action = read_yaml(&root().join("action.yml"));
+        let scripts = action["runs"]["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["run"].as_str().unwrap().to_string())
+            .collect();
+        ActionRunner {
+            env,
+            scripts,
+            temp: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn step(&self, index: usize, inputs: &[(&str, &str)]) -> StepResult {
+        let temp = self.temp.path();
+        let output_file = temp.join("output");
+        let summary_file = temp.join("summary");
+        std::fs::write(&output_file, "").unwrap();
+        std::fs::write(&summary_file, "").unwrap();
+        let bin = Path::new(env!("CARGO_BIN_EXE_idgit")).parent().unwrap();
+        let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+        let mut command = Command::new("bash");
+        // As the runner runs `shell: bash` steps.
+        command
+            .args(["--noprofile", "--norc", "-eo", "pipefail", "-c"])
+            .arg(&self.scripts[index])
+            .current_dir(self.env.dir.path());
+        crate::common::pin_git_environment(&mut command, self.env.dir.path());
+        command
+            .envs(self.env.credentials())
+            .env("PATH", path)
+            .env("RUNNER_TEMP", temp)
+            .env("RUNNER_OS", "Linux")
+            .env("RUNNER_ARCH", "X64")
+            .env("GITHUB_OUTPUT", &output_file)
+            .env("GITHUB_STEP_SUMMARY", &summary_file)
+            .env("GITHUB_PATH", temp.join("path"))
+            .env("GITHUB_RUN_ID", "1")
+            .env("GITHUB_RUN_ATTEMPT", "1");
+        for (name, default) in [
+            ("INPUT_ARGS", ""),
+            ("INPUT_TENANT_ID", ""),
+            ("INPUT_CLIENT_ID", ""),
+            ("INPUT_PUSH", "true"),
+        ] {
+            command.env(name, default);
+        }
+        command.envs(inputs.iter().copied());
+        let output = command.output().expect("bash runs");
+        let outputs = std::fs::read_to_string(&output_file)
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        StepResult {
+            code: output.status.code().unwrap_or(-1),
+            outputs,
+            summary: std::fs::read_to_string(&summary_file).unwrap(),
+            stderr: format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            ),
+        }
+    }
+}
+
+/// The action's scripts against the emulator: backup commits and pushes, exit status
+/// 2 becomes `changed=true` on a successful step, errors fail the step.
+#[test]
+fn the_action_backs_up_pushes_and_maps_exit_codes() {
+    require("jq");
+    let env = crate::common::TestEnv::demo();
+    let runner = ActionRunner::new(&env);
+    let repo = env.repo();
+    let repo_arg = repo.to_str().unwrap();
+    let origin = env.dir.path().join("origin.git");
+    git2::Repository::init_bare(&origin).unwrap();
+    let tenant = env.emulator.tenant_id().to_string();
+    let run = env.idgit(&["init", repo_arg, "--tenant", &tenant]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let git = |args: &[&str]| {
+        let mut command = Command::new("git");
+        command.arg("-C").arg(&repo).args(args);
+        crate::common::pin_git_environment(&mut command, env.dir.path());
+        let output = command.output().unwrap();
+        assert!(output.status.success(), "git {args:?}: {output:?}");
+        String::from_utf8_lossy(&output.stdout).trim().to_string()
+    };
+    git(&["remote", "add", "origin", origin.to_str().unwrap()]);
+    git(&["push", "--quiet", "origin", "main"]);
+
+    // Installing: none finds idgit on PATH; a bad version is refused before any download.
+    let install = runner.step(
+        0,
+        &[
+            ("INPUT_INSTALL", "none"),
+            ("INPUT_VERSION", "0.1.0"),
+            ("INPUT_SHA256", ""),
+            ("INPUT_IDGIT_REPOSITORY", "idgit/idgit"),
+        ],
+    );
+    assert_eq!(install.code, 0, "{}", install.stderr);
+    let install = runner.step(
+        0,
+        &[
+            ("INPUT_INSTALL", "release"),
+            ("INPUT_VERSION", "1.0; curl evil"),
+            ("INPUT_SHA256", ""),
+            ("INPUT_IDGIT_REPOSITORY", "idgit/idgit"),
+        ],
+    );
+    assert_eq!(install.code, 1);
+    assert!(
+        install.stderr.contains("is not a release version"),
+        "{}",
+        install.stderr
+    );
+
+    // backup: a commit, pushed, with the report in the summary.
+    let backup = runner.step(1, &[("INPUT_COMMAND", "backup"), ("INPUT_REPO", repo_arg)]);
+    assert_eq!(backup.code, 0, "{}", backup.stderr);
+    assert_eq!(backup.outputs["changed"], "true");
+    let head = git(&["rev-parse", "HEAD"]);
+    assert_eq!(backup.outputs["commit"], head);
+    let pushed = git2::Repository::open_bare(&origin).unwrap();
+    assert_eq!(
+        pushed.refname_to_id("refs/heads/main").unwrap().to_string(),
+        head
+    );
+    assert!(
+        backup.summary.contains('|'),
+        "a Markdown report: {}",
+        backup.summary
+    );
+    assert!(Path::new(&backup.outputs["report"]).exists());
+
+    // Again: nothing changed, no commit.
+    let again = runner.step(1, &[("INPUT_COMMAND", "backup"), ("INPUT_REPO", repo_arg)]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(again.outputs["changed"], "false");
+    assert_eq!(again.outputs["commit"], "");
+
+    // drift: exit status 0 and 2 both succeed; 2 says changed.
+    let drift = runner.step(1, &[("INPUT_COMMAND", "drift"), ("INPUT_REPO", repo_arg)]);
+    assert_eq!(
+        (drift.code, drift.outputs["changed"].as_str()),
+        (0, "false"),
+        "{}",
+        drift.stderr
+    );
+    env.change_first_user("department", "Drifted");
+    let drift = runner.step(1, &[("INPUT_COMMAND", "drift"), ("INPUT_REPO", repo_arg)]);
+    assert_eq!(
+        (drift.code, drift.outputs["changed"].as_str()),
+        (0, "true"),
+        "{}",
+        drift.stderr
+    );
+    assert!(drift.summary.contains("Drifted"), "{}", drift.summary);
+
+    // plan with arguments, saved for apply.
+    let plan_file = env.dir.path().join("plan.json");
+    let args = format!("--at HEAD --out {}", plan_file.display());
+    let plan = runner.step(
+        1,
+        &[
+            ("INPUT_COMMAND", "plan"),
+            ("INPUT_REPO", repo_arg),
+            ("INPUT_ARGS", &args),
+        ],
+    );
+    assert_eq!(
+        (plan.code, plan.outputs["changed"].as_str()),
+        (0, "true"),
+        "{}",
+        plan.stderr
+    );
+    assert!(plan_file.exists());
+
+    // apply the saved plan: the drift is undone.
+    let args = format!("{} --yes", plan_file.display());
+    let apply = runner.step(
+        1,
+        &[
+            ("INPUT_COMMAND", "apply"),
+            ("INPUT_REPO", repo_arg),
+            ("INPUT_ARGS", &args),
+        ],
+    );
+    assert_eq!(apply.code, 0, "{}", apply.stderr);
+    assert!(apply.summary.starts_with("```"), "{}", apply.summary);
+    let drift = runner.step(1, &[("INPUT_COMMAND", "drift"), ("INPUT_REPO", repo_arg)]);
+    assert_eq!(drift.outputs["changed"], "false", "{}", drift.stderr);
+
+    // An error fails the step with idgit's status.
+    let bad = runner.step(
+        1,
+        &[
+            ("INPUT_COMMAND", "plan"),
+            ("INPUT_REPO", repo_arg),
+            ("INPUT_ARGS", "--at no-such-revision"),
+        ],
+    );
+    assert_eq!(bad.code, 1, "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("::error::idgit plan failed"),
+        "{}",
+        bad.stderr
+    );
+    let unknown = runner.step(1, &[("INPUT_COMMAND", "rm -rf"), ("INPUT_REPO", repo_arg)]);
+    assert_eq!(unknown.code, 1);
+}
+
+/// The restore workflow turns its inputs into arguments only after checking them.
+#[test]
+fn restore_workflow_checks_its_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = init_repository(dir.path(), Some("contoso/entra-config"));
+    let workflow = read_yaml(&repo.join(".github/workflows/restore.yml"));
+    let script = workflow["jobs"]["plan"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "inputs")
+        .and_then(|s| s["run"].as_str())
+        .unwrap()
+        .to_string();
+    let head = git2::Repository::open(&repo)
+        .unwrap()
+        .head()
+        .unwrap()
+        .target()
+        .unwrap()
+        .to_string();
+    let run = |revision: &str, only: &str| {
+        let output_file = dir.path().join("output");
+        std::fs::write(&output_file, "").unwrap();
+        let mut command = Command::new("bash");
+        command
+            .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", &script])
+            .current_dir(&repo)
+            .env("REVISION", revision)
+            .env("ONLY", only)
+            .env("GITHUB_OUTPUT", &output_file);
+        crate::common::pin_git_environment(&mut command, dir.path());
+        let output = command.output().unwrap();
+        (
+            output.status.code().unwrap_or(-1),
+            std::fs::read_to_string(&output_file).unwrap(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        )
+    };
+    let (code, outputs, _) = run("main", "");
+    assert_eq!(code, 0);
+    assert!(outputs.contains(&format!("revision={head}\n")));
+    assert!(outputs.contains(&format!("args=--at {head} --out plan.json\n")));
+    let (code, outputs, _) = run("main", "conditional-access-policies  groups/finance");
+    assert_eq!(code, 0);
+    assert!(outputs.contains(&format!(
+        "args=--at {head} --out plan.json --only conditional-access-policies --only groups/finance\n"
+    )));
+    for (revision, only, message) in [
+        ("no-such-branch", "", "is not a commit"),
+        ("main; touch pwned", "", "is not a commit"),
+        ("$(touch pwned)", "", "is not a commit"),
+        ("main", "--prune", "is not a selector"),
+        ("main", "*", "is not a selector"),
+        ("main", "users $(touch pwned)", "is not a selector"),
+    ] {
+        let (code, outputs, stdout) = run(revision, only);
+        assert_eq!(code, 1, "{revision:?} {only:?}");
+        assert!(outputs.is_empty() && stdout.contains(message), "{stdout}");
+    }
+    assert!(!repo.join("pwned").exists());
+}
