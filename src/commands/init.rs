@@ -317,6 +317,11 @@ fn commit_files(
             git2::Repository::init_opts(dir, &options)?
         }
     };
+    if repo.head().is_err() {
+        // An existing repository without commits: start it on the branch the
+        // federated credentials name.
+        repo.set_head(&format!("refs/heads/{BRANCH}"))?;
+    }
     let mut index = repo.index()?;
     for (path, _) in files {
         index.add_path(Path::new(path))?;

@@ -139,6 +139,25 @@ fn init_refuses_a_non_empty_directory_unless_forced() {
 }
 
 #[test]
+fn init_into_an_empty_git_repository_starts_it_on_main() {
+    let env = env();
+    let dir = env.dir.path().join("empty");
+    let mut options = git2::RepositoryInitOptions::new();
+    options.initial_head("master");
+    git2::Repository::init_opts(&dir, &options).unwrap();
+    let run = env.idgit(&[
+        "init",
+        dir.to_str().unwrap(),
+        "--tenant",
+        "contoso.com",
+        "--force",
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let repo = git2::Repository::open(&dir).unwrap();
+    assert_eq!(repo.head().unwrap().name().ok(), Some("refs/heads/main"));
+}
+
+#[test]
 fn init_refuses_bad_input() {
     let env = env();
     let dir = env.dir.path().join("x");

@@ -627,3 +627,106 @@ fn restore_workflow_checks_its_inputs() {
     }
     assert!(!repo.join("pwned").exists());
 }
+
+/// The drift workflow's pull request script, with a stand-in `gh` that records its calls.
+#[test]
+fn drift_workflow_opens_updates_and_labels_the_pull_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = init_repository(dir.path(), Some("contoso/entra-config"));
+    let origin = dir.path().join("origin.git");
+    git2::Repository::init_bare(&origin).unwrap();
+    git2::Repository::open(&repo)
+        .unwrap()
+        .remote("origin", origin.to_str().unwrap())
+        .unwrap();
+    let workflow = read_yaml(&repo.join(".github/workflows/drift.yml"));
+    let job = &workflow["jobs"]["drift"];
+    let step = |name: &str| {
+        job["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"].as_str().is_some_and(|n| n.starts_with(name)))
+            .and_then(|s| s["run"].as_str())
+            .unwrap()
+            .to_string()
+    };
+    let open_script = step("Open or update");
+    let close_script = step("Close");
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let gh = bin.join("gh");
+    std::fs::write(
+        &gh,
+        "#!/usr/bin/env bash\necho \"gh $*\" >> \"$GH_LOG\"\ncase \"$1 $2\" in\n  'pr list') echo \"$FAKE_PR\" ;;\n  'pr view') echo \"$FAKE_LABELS\" ;;\nesac\n",
+    )
+    .unwrap();
+    let mut permissions = std::fs::metadata(&gh).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+    std::fs::set_permissions(&gh, permissions).unwrap();
+    let run = |script: &str, report: &str, pr: &str, labels: &str| {
+        let log = dir.path().join("gh.log");
+        let _ = std::fs::remove_file(&log);
+        let report_file = dir.path().join("report.md");
+        std::fs::write(&report_file, report).unwrap();
+        let mut command = Command::new("bash");
+        command
+            .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", script])
+            .current_dir(&repo);
+        crate::common::pin_git_environment(&mut command, dir.path());
+        for (name, value) in job["env"].as_object().unwrap() {
+            command.env(name, value.as_str().unwrap());
+        }
+        let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+        let output = command
+            .env("PATH", path)
+            .env("GH_LOG", &log)
+            .env("FAKE_PR", pr)
+            .env("FAKE_LABELS", labels)
+            .env("REPORT", &report_file)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        std::fs::read_to_string(&log).unwrap_or_default()
+    };
+
+    // Security findings, no pull request yet: label, create, label the new one.
+    let calls = run(
+        &open_script,
+        "## Drift\n\n> [!WARNING]\n> CA001 disabled\n",
+        "",
+        "",
+    );
+    assert!(calls.contains("gh label create security"), "{calls}");
+    assert!(
+        calls.contains("gh pr create --head idgit/drift --base main --title Security-relevant identity drift in contoso.onmicrosoft.com --body-file"),
+        "{calls}"
+    );
+    assert!(calls.contains("--add-label security"), "{calls}");
+    let pushed = git2::Repository::open_bare(&origin).unwrap();
+    assert!(pushed.find_reference("refs/heads/idgit/drift").is_ok());
+
+    // No findings any more, pull request 7 labelled security: updated, label removed.
+    let calls = run(
+        &open_script,
+        "## Drift\n\nA department changed.\n",
+        "7",
+        "security",
+    );
+    assert!(!calls.contains("gh pr create"), "{calls}");
+    assert!(
+        calls
+            .contains("gh pr edit 7 --title Identity drift in contoso.onmicrosoft.com --body-file"),
+        "{calls}"
+    );
+    assert!(
+        calls.contains("gh pr edit 7 --remove-label security"),
+        "{calls}"
+    );
+
+    // The drift is gone: the pull request is closed.
+    let calls = run(&close_script, "", "7", "");
+    assert!(calls.contains("gh pr close 7 --delete-branch"), "{calls}");
+    let calls = run(&close_script, "", "", "");
+    assert!(!calls.contains("gh pr close"), "{calls}");
+}
