@@ -2,7 +2,9 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::commands::{apply, backup, demo, diff, drift, emulator, log, plan, show, validate};
+use crate::commands::{
+    apply, backup, demo, diff, drift, emulator, init, log, plan, show, validate,
+};
 use crate::error::{Outcome, UserError};
 use crate::output::Printer;
 
@@ -40,6 +42,7 @@ pub enum Command {
     Plan(plan::PlanArgs),
     Apply(apply::ApplyArgs),
     Validate(validate::ValidateArgs),
+    Init(init::InitArgs),
     Emulator(emulator::EmulatorArgs),
     Demo(demo::DemoArgs),
 }
@@ -53,6 +56,7 @@ impl Command {
             Command::Validate(args) => args.format,
             Command::Apply(args) => args.format,
             Command::Emulator(_)
+            | Command::Init(_)
             | Command::Demo(_)
             | Command::Diff(_)
             | Command::Drift(_)
@@ -73,6 +77,7 @@ pub async fn run(cli: Cli) -> Result<Outcome, (Printer, UserError)> {
         Command::Plan(args) => plan::run(args, &printer).await,
         Command::Apply(args) => apply::run(args, &printer).await,
         Command::Validate(args) => validate::run(args, &printer),
+        Command::Init(args) => init::run(args, &printer),
         Command::Emulator(args) => emulator::run(args, &printer).await,
         Command::Demo(args) => demo::run(args, &printer).await,
     };

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod diff;
 pub mod drift;
 pub mod emulator;
+pub mod init;
 pub mod log;
 pub mod plan;
 pub mod restore;

@@ -20,6 +20,7 @@ fn help_texts() {
         &["demo", "--help"],
         &["plan", "--help"],
         &["apply", "--help"],
+        &["init", "--help"],
     ] {
         let run = env.idgit(command);
         assert_eq!(run.code, 0, "{run:?}");

@@ -11,10 +11,12 @@ mod diff;
 mod foreign_server;
 mod graph_client;
 mod history;
+mod init;
 mod kinds;
 mod readers;
 mod restore;
 mod validate;
+mod workflows;
 
 /// Every file in this directory must be listed above, or its tests would silently
 /// never run.
