@@ -266,7 +266,9 @@ fn resolve_credential(
             "{variable} is set, but {} not set",
             missing.join(" and ")
         ))
-        .with_hint("set AZURE_TENANT_ID and AZURE_CLIENT_ID of the app registration idgit signs in as")
+        .with_hint(
+            "set AZURE_TENANT_ID and AZURE_CLIENT_ID of the app registration idgit signs in as",
+        )
     };
     if let Some(secret) = env::var(env::AZURE_CLIENT_SECRET) {
         let (tenant_id, client_id) = app.ok_or_else(|| needs_app(env::AZURE_CLIENT_SECRET))?;
@@ -383,8 +385,15 @@ fn check_imds_url(url: &str) -> Result<(), UserError> {
 fn imds_answers(endpoint: &str) -> bool {
     use std::net::{TcpStream, ToSocketAddrs};
     let authority = crate::graph::auth::host_of(endpoint);
-    let default_port = if endpoint.starts_with("https://") { 443 } else { 80 };
-    let with_port = if authority.rsplit_once(':').is_some_and(|(_, p)| p.bytes().all(|b| b.is_ascii_digit())) {
+    let default_port = if endpoint.starts_with("https://") {
+        443
+    } else {
+        80
+    };
+    let with_port = if authority
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
+    {
         authority.to_string()
     } else {
         format!("{authority}:{default_port}")

@@ -237,7 +237,10 @@ impl Auth {
                     StatusCode::BAD_REQUEST,
                     "invalid_request",
                     50027,
-                    format!("Invalid client_assertion_type '{kind}': expected '{}'.", federation::JWT_BEARER),
+                    format!(
+                        "Invalid client_assertion_type '{kind}': expected '{}'.",
+                        federation::JWT_BEARER
+                    ),
                 ));
             }
             // A certificate assertion's audience is this token endpoint, under either name
@@ -292,15 +295,24 @@ impl Auth {
             return refuse("invalid_request", "Required metadata header not specified");
         }
         if params.get("api-version").is_none_or(String::is_empty) {
-            return refuse("invalid_request", "Required query variable 'api-version' is missing");
+            return refuse(
+                "invalid_request",
+                "Required query variable 'api-version' is missing",
+            );
         }
         let Some(resource) = params.get("resource").filter(|r| !r.is_empty()) else {
-            return refuse("invalid_request", "Required query variable 'resource' is missing");
+            return refuse(
+                "invalid_request",
+                "Required query variable 'resource' is missing",
+            );
         };
         let resource = resource.trim_end_matches('/');
         let known = [self.resource.as_str(), "https://graph.microsoft.com"];
         if !known.iter().any(|k| k.eq_ignore_ascii_case(resource)) {
-            return refuse("invalid_resource", "AADSTS500011: The resource principal was not found in the tenant.");
+            return refuse(
+                "invalid_resource",
+                "AADSTS500011: The resource principal was not found in the tenant.",
+            );
         }
         if let Some(client_id) = params.get("client_id") {
             if !client_id.eq_ignore_ascii_case(&self.identity.client_id) {
@@ -314,7 +326,10 @@ impl Auth {
             .field("access_token", Node::string(self.issue_token()))
             .field("refresh_token", Node::string(""))
             .field("expires_in", Node::string(expires_in.to_string()))
-            .field("expires_on", Node::string((now + expires_in as i64).to_string()))
+            .field(
+                "expires_on",
+                Node::string((now + expires_in as i64).to_string()),
+            )
             .field("not_before", Node::string(now.to_string()))
             .field("resource", Node::string(resource))
             .field("token_type", Node::string("Bearer"))

@@ -349,23 +349,39 @@ mod tests {
         assert!(refusal.message.contains("'repo:o/r:pull_request'"));
         let audience = federation.mint("repo:o/r:ref:refs/heads/main", "api://other", 600);
         assert_eq!(
-            federation.check_assertion(&audience, "app", &[]).unwrap_err().code,
+            federation
+                .check_assertion(&audience, "app", &[])
+                .unwrap_err()
+                .code,
             700212
         );
-        let expired = federation.mint("repo:o/r:ref:refs/heads/main", AZURE_AD_TOKEN_EXCHANGE, -900);
+        let expired = federation.mint(
+            "repo:o/r:ref:refs/heads/main",
+            AZURE_AD_TOKEN_EXCHANGE,
+            -900,
+        );
         assert_eq!(
-            federation.check_assertion(&expired, "app", &[]).unwrap_err().code,
+            federation
+                .check_assertion(&expired, "app", &[])
+                .unwrap_err()
+                .code,
             700024
         );
         // A token whose payload was edited no longer verifies.
         let mut parts: Vec<String> = good.split('.').map(String::from).collect();
         parts[1] = base64::Engine::encode(
             &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-            format!(r#"{{"iss":"{}","sub":"repo:o/r:ref:refs/heads/main","aud":"{AZURE_AD_TOKEN_EXCHANGE}","exp":9999999999}}"#, federation.issuer),
+            format!(
+                r#"{{"iss":"{}","sub":"repo:o/r:ref:refs/heads/main","aud":"{AZURE_AD_TOKEN_EXCHANGE}","exp":9999999999}}"#,
+                federation.issuer
+            ),
         );
         let forged = parts.join(".");
         assert_eq!(
-            federation.check_assertion(&forged, "app", &[]).unwrap_err().code,
+            federation
+                .check_assertion(&forged, "app", &[])
+                .unwrap_err()
+                .code,
             700027
         );
     }

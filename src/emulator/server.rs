@@ -61,7 +61,11 @@ async fn imds_token(State(state): State<Arc<AppState>>, uri: Uri, headers: Heade
 }
 
 /// The GitHub Actions OIDC stand-in: `ACTIONS_ID_TOKEN_REQUEST_URL` points here.
-async fn github_token(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderMap) -> Response {
+async fn github_token(
+    State(state): State<Arc<AppState>>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
     let audience = odata::pairs(uri.query().unwrap_or(""))
         .find(|(name, _)| name == "audience")
         .map(|(_, value)| value);

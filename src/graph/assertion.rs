@@ -50,7 +50,8 @@ impl ClientCertificate {
     /// Reads a PEM file holding the certificate and an unencrypted RSA private key
     /// (`PRIVATE KEY`, PKCS#8, or `RSA PRIVATE KEY`, PKCS#1), in any order.
     pub fn load(path: &Path) -> Result<ClientCertificate, CertificateError> {
-        let bytes = std::fs::read(path).map_err(|e| CertificateError(format!("cannot read it: {e}")))?;
+        let bytes =
+            std::fs::read(path).map_err(|e| CertificateError(format!("cannot read it: {e}")))?;
         Self::from_pem(path, &bytes)
     }
 
@@ -67,7 +68,8 @@ impl ClientCertificate {
         let mut certificate = None;
         let mut key = None;
         for section in <(SectionKind, Vec<u8>)>::pem_slice_iter(bytes) {
-            let (kind, der) = section.map_err(|e| CertificateError(format!("the PEM is malformed: {e}")))?;
+            let (kind, der) =
+                section.map_err(|e| CertificateError(format!("the PEM is malformed: {e}")))?;
             match kind {
                 SectionKind::Certificate if certificate.is_none() => certificate = Some(der),
                 SectionKind::PrivateKey if key.is_none() => {
@@ -88,7 +90,10 @@ impl ClientCertificate {
                 _ => {}
             }
         }
-        if bytes.windows(30).any(|w| w == b"-----BEGIN ENCRYPTED PRIVATE K") {
+        if bytes
+            .windows(30)
+            .any(|w| w == b"-----BEGIN ENCRYPTED PRIVATE K")
+        {
             return Err(CertificateError(
                 "its private key is encrypted, which idgit does not read".into(),
             ));
@@ -150,7 +155,10 @@ impl ClientCertificate {
                 &mut signature,
             )
             .expect("signing with a loaded RSA key cannot fail");
-        Secret::new(format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature)))
+        Secret::new(format!(
+            "{signing_input}.{}",
+            URL_SAFE_NO_PAD.encode(signature)
+        ))
     }
 }
 
@@ -199,7 +207,10 @@ mod der {
                 return None;
             }
             let bytes = input.get(2..2 + count)?;
-            (2 + count, bytes.iter().fold(0usize, |n, b| (n << 8) | usize::from(*b)))
+            (
+                2 + count,
+                bytes.iter().fold(0usize, |n, b| (n << 8) | usize::from(*b)),
+            )
         };
         let end = header.checked_add(length)?;
         Some((tag, input.get(header..end)?, input.get(end..)?))
@@ -230,13 +241,17 @@ mod der {
         let (year, rest) = match tag {
             0x17 => {
                 let yy: i64 = digits.get(..2)?.parse().ok()?;
-                (if yy >= 50 { 1900 + yy } else { 2000 + yy }, digits.get(2..)?)
+                (
+                    if yy >= 50 { 1900 + yy } else { 2000 + yy },
+                    digits.get(2..)?,
+                )
             }
             0x18 => (digits.get(..4)?.parse().ok()?, digits.get(4..)?),
             _ => return None,
         };
         let field = |i: usize| -> Option<i64> { rest.get(i..i + 2)?.parse().ok() };
-        let (month, day, hour, minute, second) = (field(0)?, field(2)?, field(4)?, field(6)?, field(8)?);
+        let (month, day, hour, minute, second) =
+            (field(0)?, field(2)?, field(4)?, field(6)?, field(8)?);
         let days = days_from_civil(year, month, day);
         u64::try_from(days * 86_400 + hour * 3600 + minute * 60 + second).ok()
     }
@@ -295,7 +310,9 @@ mod tests {
         assert_eq!(unverified_claim(token, "iss").as_deref(), Some("app-id"));
         assert_eq!(unverified_claim(token, "sub").as_deref(), Some("app-id"));
         let header: serde_json::Value = serde_json::from_slice(
-            &URL_SAFE_NO_PAD.decode(token.split('.').next().unwrap()).unwrap(),
+            &URL_SAFE_NO_PAD
+                .decode(token.split('.').next().unwrap())
+                .unwrap(),
         )
         .unwrap();
         assert_eq!(header["alg"], "PS256");
@@ -312,7 +329,11 @@ mod tests {
 
     #[test]
     fn unusable_files_say_why() {
-        let err = |bytes: &[u8]| ClientCertificate::from_pem(Path::new("x"), bytes).unwrap_err().0;
+        let err = |bytes: &[u8]| {
+            ClientCertificate::from_pem(Path::new("x"), bytes)
+                .unwrap_err()
+                .0
+        };
         assert!(err(b"\x30\x82\x01\x00").contains("PFX"));
         assert_eq!(err(b"hello"), "it is not a PEM file");
         let pem = std::fs::read_to_string(fixture("app-cert.pem")).unwrap();

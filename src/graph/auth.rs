@@ -344,7 +344,11 @@ impl TokenSource {
             .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
             .unwrap_or(3599)
             .clamp(RENEW_BEFORE.as_secs() + 60, 24 * 3600);
-        tracing::debug!(lifetime, credential = self.credential.describe(), "acquired an access token");
+        tracing::debug!(
+            lifetime,
+            credential = self.credential.describe(),
+            "acquired an access token"
+        );
         Ok(CachedToken {
             token: Secret::new(parsed.access_token),
             expires: Instant::now() + Duration::from_secs(lifetime),
@@ -353,22 +357,35 @@ impl TokenSource {
 
     /// `GET $ACTIONS_ID_TOKEN_REQUEST_URL&audience=api://AzureADTokenExchange`, as GitHub's
     /// toolkit does: the URL already has a query.
-    async fn github_token(&self, request_url: &str, request_token: &Secret) -> Result<Secret, GraphError> {
+    async fn github_token(
+        &self,
+        request_url: &str,
+        request_token: &Secret,
+    ) -> Result<Secret, GraphError> {
         let separator = if request_url.contains('?') { '&' } else { '?' };
-        let url = format!("{request_url}{separator}audience={}", urlencode_segment(AZURE_AD_TOKEN_EXCHANGE));
+        let url = format!(
+            "{request_url}{separator}audience={}",
+            urlencode_segment(AZURE_AD_TOKEN_EXCHANGE)
+        );
         let request_name = format!("GET {}", path_of(request_url));
         let hint = "give the workflow job `permissions: id-token: write`; the request token in ACTIONS_ID_TOKEN_REQUEST_TOKEN is only valid during its job";
         let response = self
             .http
             .get(&url)
-            .header("authorization", format!("bearer {}", request_token.expose()))
+            .header(
+                "authorization",
+                format!("bearer {}", request_token.expose()),
+            )
             .header("accept", "application/json")
             .send()
             .await
             .map_err(|e| {
                 credential_error(
                     &request_name,
-                    format!("the GitHub Actions OIDC token request failed: {}", transport_reason(&e)),
+                    format!(
+                        "the GitHub Actions OIDC token request failed: {}",
+                        transport_reason(&e)
+                    ),
                     hint,
                 )
             })?;
@@ -376,7 +393,10 @@ impl TokenSource {
         if !status.is_success() {
             return Err(credential_error(
                 &request_name,
-                format!("the GitHub Actions OIDC token request failed (HTTP {})", status.as_u16()),
+                format!(
+                    "the GitHub Actions OIDC token request failed (HTTP {})",
+                    status.as_u16()
+                ),
                 hint,
             ));
         }
@@ -400,10 +420,20 @@ impl TokenSource {
     }
 
     /// A token from the instance metadata service. Its numbers are strings.
-    async fn managed_identity(&self, endpoint: &str, client_id: Option<&str>) -> Result<CachedToken, GraphError> {
-        let url = format!("{}/metadata/identity/oauth2/token", endpoint.trim_end_matches('/'));
+    async fn managed_identity(
+        &self,
+        endpoint: &str,
+        client_id: Option<&str>,
+    ) -> Result<CachedToken, GraphError> {
+        let url = format!(
+            "{}/metadata/identity/oauth2/token",
+            endpoint.trim_end_matches('/')
+        );
         let request_name = format!("GET {}/metadata/identity/oauth2/token", host_of(endpoint));
-        let mut query = vec![("api-version", "2018-02-01"), ("resource", self.resource.as_str())];
+        let mut query = vec![
+            ("api-version", "2018-02-01"),
+            ("resource", self.resource.as_str()),
+        ];
         if let Some(client_id) = client_id {
             query.push(("client_id", client_id));
         }
@@ -462,7 +492,11 @@ fn token_url(authority_host: &str, tenant_id: &str) -> String {
 }
 
 /// A failure getting the credential itself (before or instead of the token endpoint).
-fn credential_error(request: impl Into<String>, message: impl Into<String>, hint: &str) -> GraphError {
+fn credential_error(
+    request: impl Into<String>,
+    message: impl Into<String>,
+    hint: &str,
+) -> GraphError {
     GraphError::new(
         ErrorKind::Authentication {
             aadsts: None,
@@ -526,7 +560,11 @@ fn token_error(
 }
 
 /// A hint for the credential at hand; `None` leaves the general one for the code.
-fn credential_hint(credential: &Credential, aadsts: Option<u32>, claim: &dyn Fn(&str) -> String) -> Option<String> {
+fn credential_hint(
+    credential: &Credential,
+    aadsts: Option<u32>,
+    claim: &dyn Fn(&str) -> String,
+) -> Option<String> {
     let federated = matches!(
         credential,
         Credential::GitHubOidc { .. } | Credential::FederatedTokenFile { .. }
@@ -578,7 +616,9 @@ fn credential_hint(credential: &Credential, aadsts: Option<u32>, claim: &dyn Fn(
 /// The path of a URL, without the query (it can carry IDs nobody needs in a log).
 fn path_of(url: &str) -> String {
     let without_query = url.split(['?', '#']).next().unwrap_or(url);
-    let rest = without_query.split_once("://").map_or(without_query, |(_, rest)| rest);
+    let rest = without_query
+        .split_once("://")
+        .map_or(without_query, |(_, rest)| rest);
     rest.to_string()
 }
 
@@ -650,7 +690,13 @@ mod tests {
             client_id: "c".into(),
             secret: Secret::new("s"),
         };
-        let err = token_error("POST login/t/oauth2/v2.0/token", 401, body, &credential, None);
+        let err = token_error(
+            "POST login/t/oauth2/v2.0/token",
+            401,
+            body,
+            &credential,
+            None,
+        );
         assert_eq!(
             err.kind,
             ErrorKind::Authentication {
