@@ -11,7 +11,8 @@ pub const AZURE_CLIENT_ID: &str = "AZURE_CLIENT_ID";
 pub const AZURE_CLIENT_SECRET: &str = "AZURE_CLIENT_SECRET";
 /// PEM file with the app's certificate and its unencrypted RSA private key.
 pub const AZURE_CLIENT_CERTIFICATE_PATH: &str = "AZURE_CLIENT_CERTIFICATE_PATH";
-/// Password of a PFX certificate. idgit reads PEM only; it names this variable to say so.
+/// Password of a PFX certificate. idgit reads unencrypted PEM only, and says so when a PFX
+/// file comes with this password.
 pub const AZURE_CLIENT_CERTIFICATE_PASSWORD: &str = "AZURE_CLIENT_CERTIFICATE_PASSWORD";
 /// File holding a federated token (Kubernetes workload identity); read at each renewal.
 pub const AZURE_FEDERATED_TOKEN_FILE: &str = "AZURE_FEDERATED_TOKEN_FILE";

@@ -325,6 +325,12 @@ fn resolve_credential(
             client_id,
         });
     }
+    // In a GitHub job with `id-token: write` and nothing else, OIDC was surely meant.
+    if env::var(env::ACTIONS_ID_TOKEN_REQUEST_URL).is_some()
+        && env::var(env::ACTIONS_ID_TOKEN_REQUEST_TOKEN).is_some()
+    {
+        return Err(needs_app(env::ACTIONS_ID_TOKEN_REQUEST_URL));
+    }
     let mut missing = Vec::new();
     if tenant.is_none() {
         missing.push(env::AZURE_TENANT_ID);
@@ -347,7 +353,12 @@ fn load_certificate(path: &Path) -> Result<crate::graph::ClientCertificate, User
     let name = env::AZURE_CLIENT_CERTIFICATE_PATH;
     let certificate = crate::graph::ClientCertificate::load(path).map_err(|e| {
         let hint = if e.0.contains("PFX") || e.0.contains("encrypted") {
-            "convert it to PEM with an unencrypted key, e.g. `openssl pkcs12 -in cert.pfx -nodes -out cert.pem`, and keep that file private".to_string()
+            let password = if env::var(env::AZURE_CLIENT_CERTIFICATE_PASSWORD).is_some() {
+                " (then AZURE_CLIENT_CERTIFICATE_PASSWORD is not needed)"
+            } else {
+                ""
+            };
+            format!("convert it to PEM with an unencrypted key, e.g. `openssl pkcs12 -in cert.pfx -nodes -out cert.pem`{password}, and keep that file private")
         } else {
             format!("point {name} at a PEM file holding the app's certificate and its RSA private key")
         };

@@ -500,7 +500,7 @@ fn credential_error(
     GraphError::new(
         ErrorKind::Authentication {
             aadsts: None,
-            hint: Some(hint.to_string()),
+            hint: Some(Box::new(hint.to_string())),
         },
         request,
         message,
@@ -549,7 +549,7 @@ fn token_error(
     GraphError {
         kind: ErrorKind::Authentication {
             aadsts,
-            hint: credential_hint(credential, aadsts, &claim),
+            hint: credential_hint(credential, aadsts, &claim).map(Box::new),
         },
         request: request.to_string(),
         status: Some(status),

@@ -15,8 +15,10 @@ pub enum ErrorKind {
     Authentication {
         aadsts: Option<u32>,
         /// What to do, when it depends on the credential (a certificate's thumbprint, a
-        /// federated token's subject); the code's general hint otherwise.
-        hint: Option<String>,
+        /// federated token's subject); the code's general hint otherwise. Boxed as a thin
+        /// pointer so that `GraphError`, returned everywhere, stays small.
+        #[allow(clippy::box_collection)]
+        hint: Option<Box<String>>,
     },
     /// Graph refused the token (401).
     Unauthorized,
@@ -64,7 +66,7 @@ impl GraphError {
                 "check the network and the endpoint settings (IDGIT_GRAPH_URL, AZURE_AUTHORITY_HOST or --cloud)"
                     .into(),
             ),
-            ErrorKind::Authentication { hint: Some(hint), .. } => Some(hint.clone()),
+            ErrorKind::Authentication { hint: Some(hint), .. } => Some(hint.to_string()),
             ErrorKind::Authentication { aadsts, hint: None } => {
                 Some(authentication_hint(*aadsts).into())
             }

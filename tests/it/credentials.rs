@@ -247,7 +247,7 @@ fn unreadable_certificate_files_say_why() {
     );
     assert_eq!(
         error_line(&run, &env),
-        "error: cannot use the client certificate AZURE_CLIENT_CERTIFICATE_PATH=[TMP]/cert.pfx: it looks like a PFX/PKCS#12 file, which idgit does not read; hint: convert it to PEM with an unencrypted key, e.g. `openssl pkcs12 -in cert.pfx -nodes -out cert.pem`, and keep that file private"
+        "error: cannot use the client certificate AZURE_CLIENT_CERTIFICATE_PATH=[TMP]/cert.pfx: it looks like a PFX/PKCS#12 file, which idgit does not read; hint: convert it to PEM with an unencrypted key, e.g. `openssl pkcs12 -in cert.pfx -nodes -out cert.pem` (then AZURE_CLIENT_CERTIFICATE_PASSWORD is not needed), and keep that file private"
     );
     assert_no_secrets(&run, &["pfx-password"]);
 }
@@ -272,6 +272,28 @@ fn certificate_without_the_app_ids_names_what_is_missing() {
 }
 
 // --- GitHub Actions OIDC -------------------------------------------------------------
+
+#[test]
+fn github_oidc_without_the_app_ids_names_what_is_missing() {
+    let env = TestEnv::demo();
+    let run = env.idgit_with_env(
+        &["backup", "--repo", "backup"],
+        &[
+            (
+                "ACTIONS_ID_TOKEN_REQUEST_URL",
+                &env.emulator.github_request_url(),
+            ),
+            (
+                "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+                env.emulator.github_request_token(),
+            ),
+        ],
+    );
+    assert_eq!(
+        error_line(&run, &env),
+        "error: ACTIONS_ID_TOKEN_REQUEST_URL is set, but AZURE_TENANT_ID and AZURE_CLIENT_ID not set; hint: set AZURE_TENANT_ID and AZURE_CLIENT_ID of the app registration idgit signs in as"
+    );
+}
 
 fn github_env(env: &TestEnv) -> Vec<(&'static str, String)> {
     vec![
@@ -497,6 +519,40 @@ fn missing_token_file_names_the_file() {
 }
 
 // --- managed identity ----------------------------------------------------------------
+
+/// The emulator's IMDS answers like Azure's: only with `Metadata: true`, numbers as strings.
+#[test]
+fn emulator_imds_needs_the_metadata_header_and_sends_strings() {
+    let env = TestEnv::demo();
+    let url = format!(
+        "{}/metadata/identity/oauth2/token?api-version=2018-02-01&resource={}",
+        env.emulator.base_url(),
+        "https%3A%2F%2Fgraph.microsoft.com"
+    );
+    let (refused, granted) = env.runtime.block_on(async {
+        let http = reqwest::Client::new();
+        let refused = http.get(&url).send().await.unwrap();
+        let refused = (refused.status().as_u16(), refused.text().await.unwrap());
+        let granted = http
+            .get(&url)
+            .header("Metadata", "true")
+            .send()
+            .await
+            .unwrap();
+        let granted: serde_json::Value = granted.json().await.unwrap();
+        (refused, granted)
+    });
+    assert_eq!(refused.0, 400);
+    assert!(
+        refused.1.contains("Required metadata header not specified"),
+        "{}",
+        refused.1
+    );
+    assert_eq!(granted["expires_in"], "3599");
+    assert!(granted["expires_on"].is_string());
+    assert_eq!(granted["resource"], "https://graph.microsoft.com");
+    assert_eq!(granted["token_type"], "Bearer");
+}
 
 fn managed_identity_env(env: &TestEnv) -> Vec<(&'static str, String)> {
     vec![
