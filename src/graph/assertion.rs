@@ -328,6 +328,17 @@ mod tests {
     }
 
     #[test]
+    fn x5t_is_the_base64url_sha1_thumbprint() {
+        // The example of Microsoft's certificate credentials page.
+        let hex = "84E05C1D98BCE3A5421D225B140B36E86A3D5534";
+        let bytes: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect();
+        assert_eq!(URL_SAFE_NO_PAD.encode(bytes), "hOBcHZi846VCHSJbFAs26Go9VTQ");
+    }
+
+    #[test]
     fn unusable_files_say_why() {
         let err = |bytes: &[u8]| {
             ClientCertificate::from_pem(Path::new("x"), bytes)

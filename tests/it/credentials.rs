@@ -386,20 +386,20 @@ fn github_oidc_request_failing_names_the_http_status() {
     assert_no_secrets(&run, &["stale-request-token"]);
 }
 
-/// Tokens that expire every few hundred milliseconds, and a backup slow enough to outlive
+/// Tokens that expire after 600 milliseconds, and a backup slow enough to outlive
 /// several: each renewal fetches a new GitHub token and the backup completes.
 #[test]
 fn github_oidc_tokens_are_renewed_during_a_long_run() {
     let env = TestEnv::new(EmulatorConfig {
         seed: Seed::Demo,
         latency: Duration::from_millis(40),
-        max_page_size: 5,
-        default_page_size: 5,
+        max_page_size: 2,
+        default_page_size: 2,
         ..EmulatorConfig::default()
     });
     env.emulator.trust_subject(DEFAULT_GITHUB_SUBJECT);
     env.emulator
-        .set_token_lifetime(Some(Duration::from_millis(250)));
+        .set_token_lifetime(Some(Duration::from_millis(600)));
     let run = backup_with(&env, &github_env(&env), &["-vv"]);
     assert_backed_up(&run, &env);
     let requests = env.emulator.github_token_requests();
@@ -438,13 +438,13 @@ fn workload_identity_file_is_read_again_at_each_renewal() {
     let env = TestEnv::new(EmulatorConfig {
         seed: Seed::Demo,
         latency: Duration::from_millis(40),
-        max_page_size: 5,
-        default_page_size: 5,
+        max_page_size: 2,
+        default_page_size: 2,
         ..EmulatorConfig::default()
     });
     env.emulator.trust_subject(WORKLOAD_SUBJECT);
     env.emulator
-        .set_token_lifetime(Some(Duration::from_millis(250)));
+        .set_token_lifetime(Some(Duration::from_millis(600)));
     let first = env
         .emulator
         .mint_oidc_token(WORKLOAD_SUBJECT, AZURE_AD_TOKEN_EXCHANGE, 3600);
@@ -600,6 +600,48 @@ fn user_assigned_managed_identity_uses_azure_client_id() {
         error_line(&run, &env),
         "error: GET [HOST]/metadata/identity/oauth2/token: sign-in with the managed identity failed: Identity not found (400); hint: check that the user-assigned identity named by AZURE_CLIENT_ID is attached to this resource"
     );
+}
+
+/// Secret before certificate before GitHub OIDC before the token file: each run has a
+/// working credential and a broken later one, which must not be touched.
+#[test]
+fn credentials_are_tried_in_the_documented_order() {
+    let env = TestEnv::demo();
+    env.emulator
+        .register_certificate(&std::fs::read(fixture("app-cert.pem")).unwrap())
+        .unwrap();
+    env.emulator.trust_subject(DEFAULT_GITHUB_SUBJECT);
+    let missing = env.dir.path().join("missing").display().to_string();
+    let broken_github = [
+        (
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+            env.emulator.github_request_url(),
+        ),
+        ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "wrong".to_string()),
+    ];
+    let secret = [(
+        "AZURE_CLIENT_SECRET",
+        env.emulator.client_secret().to_string(),
+    )];
+    let certificate = [("AZURE_CLIENT_CERTIFICATE_PATH", fixture_str("app-cert.pem"))];
+    let broken_certificate = [("AZURE_CLIENT_CERTIFICATE_PATH", missing.clone())];
+    let broken_file = [("AZURE_FEDERATED_TOKEN_FILE", missing.clone())];
+    let runs: [Vec<(&str, String)>; 3] = [
+        [
+            &secret[..],
+            &broken_certificate,
+            &broken_github,
+            &broken_file,
+        ]
+        .concat(),
+        [&certificate[..], &broken_github, &broken_file].concat(),
+        [&github_env(&env)[..], &broken_file].concat(),
+    ];
+    for vars in runs {
+        let run = backup_with(&env, &vars, &[]);
+        assert_eq!(run.code, 0, "{vars:?}: {run:?}");
+    }
+    assert_eq!(env.emulator.github_token_requests(), 1);
 }
 
 #[test]
