@@ -157,6 +157,18 @@ impl TokenSource {
     /// its `/.default`.
     pub fn new(credential: Credential, graph_root: &str, http: reqwest::Client) -> Self {
         let resource = graph_root.trim_end_matches('/').to_string();
+        // IMDS lives on the host itself: a proxy from HTTP_PROXY could never reach it,
+        // and a machine without IMDS must fail fast rather than wait for the full timeout.
+        let http = match &credential {
+            Credential::ManagedIdentity { .. } => reqwest::Client::builder()
+                .no_proxy()
+                .redirect(reqwest::redirect::Policy::none())
+                .connect_timeout(Duration::from_secs(2))
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap_or(http),
+            _ => http,
+        };
         TokenSource {
             credential,
             scope: format!("{resource}/.default"),
