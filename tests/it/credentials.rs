@@ -312,7 +312,10 @@ fn github_env(env: &TestEnv) -> Vec<(&'static str, String)> {
 fn github_oidc_signs_in_and_backs_up() {
     let env = TestEnv::demo();
     env.emulator.trust_subject(DEFAULT_GITHUB_SUBJECT);
-    let run = backup_with(&env, &github_env(&env), &["-vv"]);
+    // Every crate's trace output too (hyper, reqwest), not only idgit's debug lines.
+    let mut vars = github_env(&env);
+    vars.push(("RUST_LOG", "trace".into()));
+    let run = backup_with(&env, &vars, &["-vv"]);
     assert_backed_up(&run, &env);
     assert_eq!(env.emulator.github_token_requests(), 1);
     assert_no_secrets(&run, &[env.emulator.github_request_token()]);
