@@ -43,6 +43,7 @@ pub struct FederatedCredential {
 
 struct RegisteredCertificate {
     public_key: Vec<u8>,
+    not_after: Option<i64>,
     x5t: String,
     x5t_s256: String,
 }
@@ -118,6 +119,7 @@ impl Federation {
         let (x5t, x5t_s256) = jwt::thumbprints(&der);
         lock(&self.certificates).push(RegisteredCertificate {
             public_key,
+            not_after: jwt::not_after(&der),
             x5t,
             x5t_s256,
         });
@@ -232,6 +234,13 @@ impl Federation {
                 format!("Client assertion contains an invalid signature. [Reason - The provided signature value did not match the expected signature value., Thumbprint of key used by client: '{used}']"),
             ));
         }
+        if certificate.not_after.is_some_and(|end| end < now_secs()) {
+            return Err(refuse(
+                "invalid_client",
+                700027,
+                format!("Client assertion contains an invalid signature. [Reason - The key used is expired., Thumbprint of key used by client: '{used}']"),
+            ));
+        }
         let audiences = jwt.audiences();
         if !audiences
             .iter()
@@ -331,6 +340,69 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_lc_rs::signature::RSA_PSS_SHA256;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    use rustls_pki_types::PrivateKeyDer;
+
+    /// A PS256 certificate assertion, built here independently of idgit's client.
+    fn certificate_assertion(pem: &[u8], client_id: &str, aud: &str) -> String {
+        let der = CertificateDer::from_pem_slice(pem).unwrap();
+        let key = match PrivateKeyDer::from_pem_slice(pem).unwrap() {
+            PrivateKeyDer::Pkcs8(key) => RsaKeyPair::from_pkcs8(key.secret_pkcs8_der()).unwrap(),
+            _ => panic!("the fixtures hold PKCS#8 keys"),
+        };
+        let (_, x5t_s256) = jwt::thumbprints(&der);
+        let now = now_secs();
+        let header = json!({"alg": "PS256", "typ": "JWT", "x5t#S256": x5t_s256});
+        let claims = json!({"aud": aud, "iss": client_id, "sub": client_id, "jti": "1",
+            "nbf": now, "iat": now, "exp": now + 300});
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let mut signature = vec![0; key.public_modulus_len()];
+        key.sign(
+            &RSA_PSS_SHA256,
+            &aws_lc_rs::rand::SystemRandom::new(),
+            input.as_bytes(),
+            &mut signature,
+        )
+        .unwrap();
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
+    }
+
+    #[test]
+    fn certificate_assertions_are_checked_like_entra() {
+        let federation = Federation::new("http://127.0.0.1:1");
+        let valid = include_bytes!("../../tests/fixtures/credentials/app-cert.pem");
+        let expired = include_bytes!("../../tests/fixtures/credentials/expired-cert.pem");
+        federation.register_certificate(valid).unwrap();
+        federation.register_certificate(expired).unwrap();
+        let url = "http://127.0.0.1:1/t/oauth2/v2.0/token".to_string();
+        let urls = [url.clone()];
+        let check = |pem: &[u8], client: &str, aud: &str| {
+            federation
+                .check_assertion(&certificate_assertion(pem, client, aud), "app", &urls)
+                .map_err(|r| (r.code, r.message))
+        };
+        assert!(check(valid, "app", &url).is_ok());
+        let (code, message) = check(expired, "app", &url).unwrap_err();
+        assert_eq!(code, 700027);
+        assert!(message.contains("The key used is expired."), "{message}");
+        assert_eq!(
+            check(valid, "app", "https://elsewhere/token")
+                .unwrap_err()
+                .0,
+            50013
+        );
+        // Issued by another app: not a certificate assertion of this one, so it is treated
+        // as a federated assertion from an unknown issuer.
+        assert_eq!(check(valid, "other-app", &url).unwrap_err().0, 700211);
+        let unregistered = include_bytes!("../../tests/fixtures/credentials/unregistered-cert.pem");
+        assert_eq!(check(unregistered, "app", &url).unwrap_err().0, 700027);
+    }
 
     #[test]
     fn minted_tokens_verify_and_match_only_their_credential() {

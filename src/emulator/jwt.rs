@@ -112,6 +112,47 @@ pub(crate) fn subject_public_key_info(cert: &[u8]) -> Option<&[u8]> {
     fields.get(skip_version + 5).copied()
 }
 
+/// A DER certificate's `notAfter`, seconds since the epoch: Entra refuses assertions
+/// signed with a registered certificate that has expired.
+pub(crate) fn not_after(cert: &[u8]) -> Option<i64> {
+    let (certificate, _) = der_element(cert)?;
+    let (tbs, _) = der_element(der_contents(certificate)?)?;
+    let mut rest = der_contents(tbs)?;
+    if rest.first() == Some(&0xA0) {
+        rest = der_element(rest)?.1;
+    }
+    // serial, signature algorithm, issuer, then validity.
+    for _ in 0..3 {
+        rest = der_element(rest)?.1;
+    }
+    let (validity, _) = der_element(rest)?;
+    let (_, after_not_before) = der_element(der_contents(validity)?)?;
+    let (not_after, _) = der_element(after_not_before)?;
+    let text = std::str::from_utf8(der_contents(not_after)?).ok()?;
+    let digits = text.strip_suffix('Z')?;
+    // UTCTime has a two-digit year (50-99 are 19xx), GeneralizedTime four.
+    let (year, rest) = match not_after.first()? {
+        0x17 => {
+            let yy: i64 = digits.get(..2)?.parse().ok()?;
+            (
+                if yy >= 50 { 1900 + yy } else { 2000 + yy },
+                digits.get(2..)?,
+            )
+        }
+        0x18 => (digits.get(..4)?.parse().ok()?, digits.get(4..)?),
+        _ => return None,
+    };
+    let field = |i: usize| -> Option<i64> { rest.get(i..i + 2)?.parse().ok() };
+    let (month, day) = (field(0)?, field(2)?);
+    // Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
+    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
+    Some(days * 86_400 + field(4)? * 3600 + field(6)? * 60 + field(8)?)
+}
+
 /// One TLV element (tag, length and contents) and what follows it.
 fn der_element(input: &[u8]) -> Option<(&[u8], &[u8])> {
     let first = *input.get(1)?;
