@@ -9,6 +9,18 @@ pub const AZURE_TENANT_ID: &str = "AZURE_TENANT_ID";
 pub const AZURE_CLIENT_ID: &str = "AZURE_CLIENT_ID";
 /// Client secret of that app registration.
 pub const AZURE_CLIENT_SECRET: &str = "AZURE_CLIENT_SECRET";
+/// PEM file with the app's certificate and its unencrypted RSA private key.
+pub const AZURE_CLIENT_CERTIFICATE_PATH: &str = "AZURE_CLIENT_CERTIFICATE_PATH";
+/// Password of a PFX certificate. idgit reads unencrypted PEM only, and says so when a PFX
+/// file comes with this password.
+pub const AZURE_CLIENT_CERTIFICATE_PASSWORD: &str = "AZURE_CLIENT_CERTIFICATE_PASSWORD";
+/// File holding a federated token (Kubernetes workload identity); read at each renewal.
+pub const AZURE_FEDERATED_TOKEN_FILE: &str = "AZURE_FEDERATED_TOKEN_FILE";
+/// Set by GitHub Actions in jobs with `permissions: id-token: write`.
+pub const ACTIONS_ID_TOKEN_REQUEST_URL: &str = "ACTIONS_ID_TOKEN_REQUEST_URL";
+pub const ACTIONS_ID_TOKEN_REQUEST_TOKEN: &str = "ACTIONS_ID_TOKEN_REQUEST_TOKEN";
+/// Instance metadata service for managed identity; default `http://169.254.169.254`.
+pub const IDGIT_IMDS_ENDPOINT: &str = "IDGIT_IMDS_ENDPOINT";
 /// Login endpoint; default `https://login.microsoftonline.com`.
 pub const AZURE_AUTHORITY_HOST: &str = "AZURE_AUTHORITY_HOST";
 /// Graph service root; default `https://graph.microsoft.com`. idgit appends `/v1.0/...`.

@@ -224,39 +224,199 @@ pub fn resolve_connection(
         .clone()
         .or_else(|| config.tenant.clone())
         .or_else(|| env::var(env::AZURE_TENANT_ID));
+    let credential = resolve_credential(authority_host, tenant.clone())?;
+    Ok(Connection {
+        graph_url,
+        credential,
+        tenant,
+    })
+}
+
+/// The managed identity endpoint on every Azure VM; link-local, so it never leaves the host.
+const IMDS_ENDPOINT: &str = "http://169.254.169.254";
+
+/// How long the managed identity probe waits for a connection. The endpoint answers
+/// within milliseconds where it exists; elsewhere the probe must not hold up the error.
+const IMDS_PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// The first credential the environment configures, in the documented order:
+/// `IDGIT_ACCESS_TOKEN`, client secret, certificate, GitHub Actions OIDC, workload
+/// identity token file, managed identity. The same order as the Azure SDK's
+/// `DefaultAzureCredential`, with GitHub OIDC (which it lacks) before the token file.
+fn resolve_credential(
+    authority_host: String,
+    tenant: Option<String>,
+) -> Result<Credential, UserError> {
     if let Some(token) = env::var(env::IDGIT_ACCESS_TOKEN) {
-        return Ok(Connection {
-            graph_url,
-            credential: Credential::AccessToken(Secret::new(token)),
-            tenant,
-        });
+        return Ok(Credential::AccessToken(Secret::new(token)));
     }
     let client_id = env::var(env::AZURE_CLIENT_ID);
-    let secret = env::var(env::AZURE_CLIENT_SECRET);
-    match (tenant.clone(), client_id, secret) {
-        (Some(tenant_id), Some(client_id), Some(secret)) => Ok(Connection {
-            graph_url,
-            credential: Credential::ClientSecret {
-                authority_host,
-                tenant_id,
-                client_id,
-                secret: Secret::new(secret),
-            },
-            tenant,
-        }),
-        (tenant_id, client_id, _) => {
-            let mut missing = Vec::new();
-            if tenant_id.is_none() {
-                missing.push(env::AZURE_TENANT_ID);
-            }
-            if client_id.is_none() {
-                missing.push(env::AZURE_CLIENT_ID);
-            }
-            missing.push(env::AZURE_CLIENT_SECRET);
-            Err(UserError::new(format!("no credentials for Graph: {} not set", missing.join(", ")))
-                .with_hint("set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET for an app registration, or IDGIT_ACCESS_TOKEN; `idgit demo` needs none"))
+    let app = tenant.clone().zip(client_id.clone());
+    // A variable that picks an app credential without the app's IDs is a mistake to
+    // point out, not a reason to try the next credential.
+    let needs_app = |variable: &str| {
+        let mut missing = Vec::new();
+        if tenant.is_none() {
+            missing.push(env::AZURE_TENANT_ID);
+        }
+        if client_id.is_none() {
+            missing.push(env::AZURE_CLIENT_ID);
+        }
+        UserError::new(format!(
+            "{variable} is set, but {} not set",
+            missing.join(" and ")
+        ))
+        .with_hint(
+            "set AZURE_TENANT_ID and AZURE_CLIENT_ID of the app registration idgit signs in as",
+        )
+    };
+    if let Some(secret) = env::var(env::AZURE_CLIENT_SECRET) {
+        let (tenant_id, client_id) = app.ok_or_else(|| needs_app(env::AZURE_CLIENT_SECRET))?;
+        return Ok(Credential::ClientSecret {
+            authority_host,
+            tenant_id,
+            client_id,
+            secret: Secret::new(secret),
+        });
+    }
+    if let Some(path) = env::var(env::AZURE_CLIENT_CERTIFICATE_PATH) {
+        let (tenant_id, client_id) =
+            app.ok_or_else(|| needs_app(env::AZURE_CLIENT_CERTIFICATE_PATH))?;
+        let certificate = load_certificate(Path::new(&path))?;
+        return Ok(Credential::Certificate {
+            authority_host,
+            tenant_id,
+            client_id,
+            certificate: std::sync::Arc::new(certificate),
+        });
+    }
+    let github = env::var(env::ACTIONS_ID_TOKEN_REQUEST_URL)
+        .zip(env::var(env::ACTIONS_ID_TOKEN_REQUEST_TOKEN));
+    if let (Some((request_url, request_token)), Some((tenant_id, client_id))) =
+        (github, app.clone())
+    {
+        check_url(&request_url, env::ACTIONS_ID_TOKEN_REQUEST_URL)?;
+        return Ok(Credential::GitHubOidc {
+            authority_host,
+            tenant_id,
+            client_id,
+            request_url,
+            request_token: Secret::new(request_token),
+        });
+    }
+    if let Some(path) = env::var(env::AZURE_FEDERATED_TOKEN_FILE) {
+        let (tenant_id, client_id) =
+            app.ok_or_else(|| needs_app(env::AZURE_FEDERATED_TOKEN_FILE))?;
+        return Ok(Credential::FederatedTokenFile {
+            authority_host,
+            tenant_id,
+            client_id,
+            path: PathBuf::from(path),
+        });
+    }
+    let endpoint = env::var(env::IDGIT_IMDS_ENDPOINT)
+        .unwrap_or_else(|| IMDS_ENDPOINT.to_string())
+        .trim_end_matches('/')
+        .to_string();
+    check_imds_url(&endpoint)?;
+    if imds_answers(&endpoint) {
+        return Ok(Credential::ManagedIdentity {
+            endpoint,
+            client_id,
+        });
+    }
+    // In a GitHub job with `id-token: write` and nothing else, OIDC was surely meant.
+    if env::var(env::ACTIONS_ID_TOKEN_REQUEST_URL).is_some()
+        && env::var(env::ACTIONS_ID_TOKEN_REQUEST_TOKEN).is_some()
+    {
+        return Err(needs_app(env::ACTIONS_ID_TOKEN_REQUEST_URL));
+    }
+    let mut missing = Vec::new();
+    if tenant.is_none() {
+        missing.push(env::AZURE_TENANT_ID);
+    }
+    if client_id.is_none() {
+        missing.push(env::AZURE_CLIENT_ID);
+    }
+    missing.push(env::AZURE_CLIENT_SECRET);
+    Err(UserError::new(format!(
+        "no credentials for Graph: {} not set, and no managed identity endpoint answered at {}",
+        missing.join(", "),
+        crate::graph::auth::host_of(&endpoint)
+    ))
+    .with_hint("set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH or AZURE_FEDERATED_TOKEN_FILE for an app registration, or IDGIT_ACCESS_TOKEN; `idgit demo` needs none"))
+}
+
+/// Reads the certificate and its key now, so that a bad file stops idgit before it
+/// connects anywhere. An expired certificate would only be refused by Entra, less clearly.
+fn load_certificate(path: &Path) -> Result<crate::graph::ClientCertificate, UserError> {
+    let name = env::AZURE_CLIENT_CERTIFICATE_PATH;
+    let certificate = crate::graph::ClientCertificate::load(path).map_err(|e| {
+        let hint = if e.0.contains("PFX") || e.0.contains("encrypted") {
+            let password = if env::var(env::AZURE_CLIENT_CERTIFICATE_PASSWORD).is_some() {
+                " (then AZURE_CLIENT_CERTIFICATE_PASSWORD is not needed)"
+            } else {
+                ""
+            };
+            format!("convert it to PEM with an unencrypted key, e.g. `openssl pkcs12 -in cert.pfx -nodes -out cert.pem`{password}, and keep that file private")
+        } else {
+            format!("point {name} at a PEM file holding the app's certificate and its RSA private key")
+        };
+        UserError::new(format!(
+            "cannot use the client certificate {name}={}: {}",
+            path.display(),
+            e.0
+        ))
+        .with_hint(hint)
+    })?;
+    if let Some(not_after) = certificate.not_after() {
+        if not_after < crate::graph::assertion::now_secs() {
+            return Err(UserError::new(format!(
+                "the client certificate in {name}={} (thumbprint {}) expired on {}",
+                path.display(),
+                certificate.thumbprint(),
+                crate::graph::assertion::date(not_after)
+            ))
+            .with_hint("create a new certificate, upload it to the app registration and point AZURE_CLIENT_CERTIFICATE_PATH at it"));
         }
     }
+    Ok(certificate)
+}
+
+/// IMDS is plain http by design, to a link-local address; tests point it at this machine.
+fn check_imds_url(url: &str) -> Result<(), UserError> {
+    if url == IMDS_ENDPOINT {
+        return Ok(());
+    }
+    check_url(url, env::IDGIT_IMDS_ENDPOINT)
+}
+
+/// Whether something accepts connections at the managed identity endpoint. A TCP connect
+/// is enough: where no IMDS exists the address does not answer at all.
+fn imds_answers(endpoint: &str) -> bool {
+    use std::net::{TcpStream, ToSocketAddrs};
+    let authority = crate::graph::auth::host_of(endpoint);
+    let default_port = if endpoint.starts_with("https://") {
+        443
+    } else {
+        80
+    };
+    let with_port = if authority
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        authority.to_string()
+    } else {
+        format!("{authority}:{default_port}")
+    };
+    let Ok(addresses) = with_port.to_socket_addrs() else {
+        return false;
+    };
+    let answered = addresses
+        .into_iter()
+        .any(|address| TcpStream::connect_timeout(&address, IMDS_PROBE_TIMEOUT).is_ok());
+    tracing::debug!(endpoint, answered, "probed the managed identity endpoint");
+    answered
 }
 
 /// Tokens and secrets travel to these URLs: https, or plain http to this machine only

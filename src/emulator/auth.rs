@@ -1,13 +1,15 @@
-//! The Entra token endpoint (client credentials) and bearer-token checks.
+//! The Entra token endpoint (client credentials with a secret, a certificate assertion or a
+//! federated assertion), the managed identity endpoint (IMDS) and bearer-token checks.
 //!
 //! Tokens are opaque strings the emulator remembers. Permissions are not baked into tokens:
 //! they are looked up when a Graph request arrives, so `set_permissions` also affects tokens
 //! issued earlier. That is stricter than Entra (whose tokens carry their roles until they
 //! expire) and lets a test revoke a permission without waiting for a new token.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -15,6 +17,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 
 use super::error::GraphError;
+use super::federation::{self, Federation};
 use super::json::{Node, ObjectBuilder};
 use super::odata;
 use super::rng::{mix, Rng, NOW_AAD};
@@ -34,8 +37,11 @@ pub(crate) struct Auth {
     /// The emulator's own address: tokens are for it, or for Graph's resource names.
     resource: String,
     permissions: Mutex<Vec<String>>,
-    tokens: Mutex<HashSet<String>>,
+    /// Issued tokens and when they stop being accepted (never, unless a test set a lifetime).
+    tokens: Mutex<HashMap<String, Option<Instant>>>,
+    token_lifetime: Mutex<Option<Duration>>,
     issued: AtomicU64,
+    pub(crate) federation: Federation,
 }
 
 impl Auth {
@@ -44,9 +50,32 @@ impl Auth {
             identity,
             resource: resource.trim_end_matches('/').to_string(),
             permissions: Mutex::new(permissions),
-            tokens: Mutex::new(HashSet::new()),
+            tokens: Mutex::new(HashMap::new()),
+            token_lifetime: Mutex::new(None),
             issued: AtomicU64::new(0),
+            federation: Federation::new(resource),
         }
+    }
+
+    /// Tokens issued from now on are refused by Graph after `lifetime`, and say so in
+    /// `expires_in`, so that tests see a long run outlive its token.
+    pub(crate) fn set_token_lifetime(&self, lifetime: Option<Duration>) {
+        *self
+            .token_lifetime
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = lifetime;
+    }
+
+    fn lifetime(&self) -> Option<Duration> {
+        *self
+            .token_lifetime
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// `expires_in` for a new token.
+    fn expires_in(&self) -> u64 {
+        self.lifetime().map_or(3599, |l| l.as_secs().max(1))
     }
 
     pub(crate) fn set_permissions(&self, perms: &[&str]) {
@@ -71,18 +100,28 @@ impl Auth {
         match bearer {
             _ if value.is_empty() => Err(GraphError::unauthorized("Access token is empty.")),
             Some("") => Err(GraphError::unauthorized("Access token is empty.")),
-            Some(token) if self.knows(token) => Ok(()),
-            _ => Err(GraphError::unauthorized(
+            Some(token) => match self.known(token) {
+                Some(None) => Ok(()),
+                Some(Some(expiry)) if Instant::now() < expiry => Ok(()),
+                Some(Some(_)) => Err(GraphError::unauthorized(
+                    "Lifetime validation failed, the token is expired.",
+                )),
+                None => Err(GraphError::unauthorized(
+                    "CompactToken parsing failed with error code: 80049217",
+                )),
+            },
+            None => Err(GraphError::unauthorized(
                 "CompactToken parsing failed with error code: 80049217",
             )),
         }
     }
 
-    fn knows(&self, token: &str) -> bool {
+    fn known(&self, token: &str) -> Option<Option<Instant>> {
         self.tokens
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .contains(token)
+            .get(token)
+            .copied()
     }
 
     /// Passes when any granted permission satisfies any of `accepted`.
@@ -105,14 +144,16 @@ impl Auth {
         let n = self.issued.fetch_add(1, Ordering::Relaxed);
         let mut rng = Rng::new(mix(n ^ 0x7043_4B45_4E53_414C));
         let token = format!("emu.{}", URL_SAFE_NO_PAD.encode(rng.bytes::<32>()));
+        let expiry = self.lifetime().map(|l| Instant::now() + l);
         self.tokens
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(token.clone());
+            .insert(token.clone(), expiry);
         token
     }
 
-    /// `POST /{tenant}/oauth2/v2.0/token`, client-credentials grant with a client secret.
+    /// `POST /{tenant}/oauth2/v2.0/token`, client-credentials grant with a client secret or a
+    /// client assertion.
     pub(crate) fn token_endpoint(
         &self,
         tenant: &str,
@@ -123,8 +164,8 @@ impl Auth {
             Ok(()) => {
                 let body = ObjectBuilder::new()
                     .field("token_type", Node::string("Bearer"))
-                    .field("expires_in", Node::Owned(3599.into()))
-                    .field("ext_expires_in", Node::Owned(3599.into()))
+                    .field("expires_in", Node::Owned(self.expires_in().into()))
+                    .field("ext_expires_in", Node::Owned(self.expires_in().into()))
                     .field("access_token", Node::string(self.issue_token()))
                     .build();
                 json_response(StatusCode::OK, &body)
@@ -189,6 +230,28 @@ impl Auth {
                 format!("Application with identifier '{client_id}' was not found in the directory '{}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.", id.org_name),
             ));
         }
+        if let Some(assertion) = form.get("client_assertion") {
+            let kind = form.get("client_assertion_type").unwrap_or_default();
+            if kind != federation::JWT_BEARER {
+                return Err(AadError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    50027,
+                    format!(
+                        "Invalid client_assertion_type '{kind}': expected '{}'.",
+                        federation::JWT_BEARER
+                    ),
+                ));
+            }
+            // A certificate assertion's audience is this token endpoint, under either name
+            // of the tenant.
+            let token_urls = [&id.tenant_id, &id.domain]
+                .map(|t| format!("{}/{t}/oauth2/v2.0/token", self.resource));
+            return self
+                .federation
+                .check_assertion(assertion, client_id, &token_urls)
+                .map_err(|r| AadError::new(StatusCode::UNAUTHORIZED, r.error, r.code, r.message));
+        }
         self.check_secret(&form, client_id)
     }
 
@@ -201,14 +264,6 @@ impl Auth {
                 7000215,
                 format!("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'."),
             )),
-            // The emulator's app has no certificate or federated credential registered, so any
-            // assertion fails the way an unregistered certificate does in Entra.
-            None if form.get("client_assertion").is_some() => Err(AadError::new(
-                StatusCode::UNAUTHORIZED,
-                "invalid_client",
-                700027,
-                "The certificate with identifier used to sign the client assertion is not registered on application.".to_string(),
-            )),
             None => Err(AadError::new(
                 StatusCode::UNAUTHORIZED,
                 "invalid_client",
@@ -216,6 +271,70 @@ impl Auth {
                 "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.".to_string(),
             )),
         }
+    }
+}
+
+impl Auth {
+    /// `GET /metadata/identity/oauth2/token`: the instance metadata service hands the
+    /// machine's managed identity a token. Here that identity is the backup app itself;
+    /// a user-assigned identity is chosen with `client_id`, and only the app's is known.
+    pub(crate) fn imds_token(&self, headers: &HeaderMap, query: Option<&str>) -> Response {
+        let params: HashMap<String, String> = odata::pairs(query.unwrap_or("")).collect();
+        let metadata = headers
+            .get("metadata")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        let refuse = |error: &str, description: &str| {
+            let body = ObjectBuilder::new()
+                .field("error", Node::string(error))
+                .field("error_description", Node::string(description))
+                .build();
+            json_response(StatusCode::BAD_REQUEST, &body)
+        };
+        if !metadata {
+            return refuse("invalid_request", "Required metadata header not specified");
+        }
+        if params.get("api-version").is_none_or(String::is_empty) {
+            return refuse(
+                "invalid_request",
+                "Required query variable 'api-version' is missing",
+            );
+        }
+        let Some(resource) = params.get("resource").filter(|r| !r.is_empty()) else {
+            return refuse(
+                "invalid_request",
+                "Required query variable 'resource' is missing",
+            );
+        };
+        let resource = resource.trim_end_matches('/');
+        let known = [self.resource.as_str(), "https://graph.microsoft.com"];
+        if !known.iter().any(|k| k.eq_ignore_ascii_case(resource)) {
+            return refuse(
+                "invalid_resource",
+                "AADSTS500011: The resource principal was not found in the tenant.",
+            );
+        }
+        if let Some(client_id) = params.get("client_id") {
+            if !client_id.eq_ignore_ascii_case(&self.identity.client_id) {
+                return refuse("invalid_request", "Identity not found");
+            }
+        }
+        // IMDS sends every number as a string.
+        let expires_in = self.expires_in();
+        let now = federation::now_secs();
+        let body = ObjectBuilder::new()
+            .field("access_token", Node::string(self.issue_token()))
+            .field("refresh_token", Node::string(""))
+            .field("expires_in", Node::string(expires_in.to_string()))
+            .field(
+                "expires_on",
+                Node::string((now + expires_in as i64).to_string()),
+            )
+            .field("not_before", Node::string(now.to_string()))
+            .field("resource", Node::string(resource))
+            .field("token_type", Node::string("Bearer"))
+            .build();
+        json_response(StatusCode::OK, &body)
     }
 }
 
@@ -340,7 +459,7 @@ impl AadError {
     }
 }
 
-fn json_response(status: StatusCode, body: &Node<'_>) -> Response {
+pub(crate) fn json_response(status: StatusCode, body: &Node<'_>) -> Response {
     match body.to_vec() {
         Ok(bytes) => {
             let mut response = (status, bytes).into_response();

@@ -24,12 +24,16 @@
 //! recycle bins). Writes go from `routes` to `writes` (POST, PATCH, DELETE, `$ref`, app role
 //! assignments) and `recycle` (`deletedItems`: list, restore, purge), both checking bodies with
 //! `validate` (read-only lists, required properties, value types, merge). `auth` is the token
-//! endpoint and permission checks, `faults` the injection rules, `seed` the tenants.
+//! endpoint and permission checks, `federation` the certificate and federated credential
+//! checks with the GitHub OIDC stand-in (`jwt` parses and signs), `faults` the injection
+//! rules, `seed` the tenants.
 
 mod auth;
 mod error;
 mod faults;
+mod federation;
 mod json;
+mod jwt;
 mod odata;
 mod recycle;
 mod render;
@@ -56,6 +60,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use faults::{Fault, FaultRule};
+pub use federation::{FederatedCredential, AZURE_AD_TOKEN_EXCHANGE, DEFAULT_GITHUB_SUBJECT};
 pub use store::{Deletion, Tenant};
 
 use auth::Auth;
@@ -198,7 +203,8 @@ fn reachable(addr: SocketAddr) -> SocketAddr {
 
 impl EmulatorHandle {
     /// `http://127.0.0.1:PORT`: Graph lives under `/v1.0/`, the token endpoint under
-    /// `/{tenant}/oauth2/v2.0/token`.
+    /// `/{tenant}/oauth2/v2.0/token`, the managed identity endpoint (IMDS) under
+    /// `/metadata/identity/oauth2/token` and the GitHub OIDC stand-in under `/_github/idtoken`.
     pub fn base_url(&self) -> &str {
         &self.state.base_url
     }
@@ -240,6 +246,68 @@ impl EmulatorHandle {
     /// tokens issued earlier are affected too.
     pub fn set_permissions(&self, perms: &[&str]) {
         self.state.auth.set_permissions(perms);
+    }
+
+    /// Registers a certificate (PEM or DER) on the backup app; assertions signed with its
+    /// key are accepted from now on.
+    pub fn register_certificate(&self, cert: &[u8]) -> Result<(), String> {
+        self.state.auth.federation.register_certificate(cert)
+    }
+
+    /// Adds a federated identity credential to the backup app.
+    pub fn add_federated_credential(&self, credential: FederatedCredential) {
+        self.state.auth.federation.add_credential(credential);
+    }
+
+    /// The `iss` of every token the emulator mints.
+    pub fn oidc_issuer(&self) -> &str {
+        &self.state.auth.federation.issuer
+    }
+
+    /// A federated credential that trusts the emulator's issuer for `subject`, with the
+    /// audience GitHub and workload identity use for Entra.
+    pub fn trust_subject(&self, subject: &str) {
+        self.add_federated_credential(FederatedCredential {
+            issuer: self.oidc_issuer().to_string(),
+            subject: subject.to_string(),
+            audiences: vec![AZURE_AD_TOKEN_EXCHANGE.to_string()],
+        });
+    }
+
+    /// A token signed by the emulator's issuer, valid from now for `valid_for_secs`
+    /// (negative: already expired), e.g. for `AZURE_FEDERATED_TOKEN_FILE`.
+    pub fn mint_oidc_token(&self, subject: &str, audience: &str, valid_for_secs: i64) -> String {
+        self.state
+            .auth
+            .federation
+            .mint(subject, audience, valid_for_secs)
+    }
+
+    /// The subject the GitHub stand-in's tokens carry, like a workflow's environment.
+    pub fn set_github_subject(&self, subject: &str) {
+        self.state.auth.federation.set_github_subject(subject);
+    }
+
+    /// `ACTIONS_ID_TOKEN_REQUEST_URL` for the GitHub stand-in; it already has a query, so
+    /// clients append `&audience=…` as GitHub's toolkit does.
+    pub fn github_request_url(&self) -> String {
+        format!("{}/_github/idtoken?api-version=2.0", self.base_url())
+    }
+
+    /// `ACTIONS_ID_TOKEN_REQUEST_TOKEN` for the GitHub stand-in.
+    pub fn github_request_token(&self) -> &str {
+        &self.state.auth.federation.github_request_token
+    }
+
+    /// Requests the GitHub stand-in has answered, refused ones included.
+    pub fn github_token_requests(&self) -> u64 {
+        self.state.auth.federation.github_requests()
+    }
+
+    /// Tokens issued from now on expire after `lifetime` (and say so in `expires_in`);
+    /// `None` restores the default of tokens that stay valid.
+    pub fn set_token_lifetime(&self, lifetime: Option<Duration>) {
+        self.state.auth.set_token_lifetime(lifetime);
     }
 
     /// The live tenant; changes are visible to the next request.

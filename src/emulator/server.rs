@@ -9,7 +9,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, post};
+use axum::routing::{any, get, post};
 use axum::Router;
 
 use super::auth::Auth;
@@ -39,6 +39,8 @@ pub(crate) struct AppState {
 pub(crate) fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/{tenant}/oauth2/v2.0/token", post(token))
+        .route("/metadata/identity/oauth2/token", get(imds_token))
+        .route("/_github/idtoken", get(github_token))
         .route("/v1.0", any(graph))
         .route("/v1.0/{*rest}", any(graph))
         .fallback(unknown_version)
@@ -52,6 +54,34 @@ async fn token(
     body: Bytes,
 ) -> Response {
     state.auth.token_endpoint(&tenant, &headers, &body)
+}
+
+async fn imds_token(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderMap) -> Response {
+    state.auth.imds_token(&headers, uri.query())
+}
+
+/// The GitHub Actions OIDC stand-in: `ACTIONS_ID_TOKEN_REQUEST_URL` points here.
+async fn github_token(
+    State(state): State<Arc<AppState>>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let audience = odata::pairs(uri.query().unwrap_or(""))
+        .find(|(name, _)| name == "audience")
+        .map(|(_, value)| value);
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let (status, body) = state
+        .auth
+        .federation
+        .github_token(authorization, audience.as_deref());
+    let mut response = (status, body.to_string()).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    response
 }
 
 /// Anything outside `/v1.0` and the token endpoint: Graph names the unknown version.

@@ -11,9 +11,14 @@ use std::fmt;
 pub enum ErrorKind {
     /// No HTTP answer at all: DNS, refused connection, TLS, timeout.
     Unreachable,
-    /// The token endpoint refused the credential.
+    /// The token endpoint refused the credential, or the credential could not be had.
     Authentication {
         aadsts: Option<u32>,
+        /// What to do, when it depends on the credential (a certificate's thumbprint, a
+        /// federated token's subject); the code's general hint otherwise. Boxed as a thin
+        /// pointer so that `GraphError`, returned everywhere, stays small.
+        #[allow(clippy::box_collection)]
+        hint: Option<Box<String>>,
     },
     /// Graph refused the token (401).
     Unauthorized,
@@ -61,7 +66,10 @@ impl GraphError {
                 "check the network and the endpoint settings (IDGIT_GRAPH_URL, AZURE_AUTHORITY_HOST or --cloud)"
                     .into(),
             ),
-            ErrorKind::Authentication { aadsts } => Some(authentication_hint(*aadsts).into()),
+            ErrorKind::Authentication { hint: Some(hint), .. } => Some(hint.to_string()),
+            ErrorKind::Authentication { aadsts, hint: None } => {
+                Some(authentication_hint(*aadsts).into())
+            }
             ErrorKind::Unauthorized => Some(
                 "the access token was rejected: check that it is for this tenant and Graph, or let idgit get one from AZURE_CLIENT_ID/AZURE_CLIENT_SECRET"
                     .into(),

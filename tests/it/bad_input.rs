@@ -195,7 +195,7 @@ fn no_credentials() {
     let run = env.idgit_with_env(&["backup", "--repo", "backup"], &[]);
     assert_eq!(
         error_line(&run, &env),
-        "error: no credentials for Graph: AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET not set; hint: set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET for an app registration, or IDGIT_ACCESS_TOKEN; `idgit demo` needs none"
+        "error: no credentials for Graph: AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET not set, and no managed identity endpoint answered at 127.0.0.1:9; hint: set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH or AZURE_FEDERATED_TOKEN_FILE for an app registration, or IDGIT_ACCESS_TOKEN; `idgit demo` needs none"
     );
 }
 

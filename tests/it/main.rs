@@ -6,6 +6,7 @@ mod common;
 mod backup;
 mod bad_input;
 mod cli_help;
+mod credentials;
 mod demo;
 mod diff;
 mod foreign_server;

@@ -124,10 +124,18 @@ impl TestEnv {
             "AZURE_AUTHORITY_HOST",
             "IDGIT_GRAPH_URL",
             "IDGIT_ACCESS_TOKEN",
+            "AZURE_CLIENT_CERTIFICATE_PATH",
+            "AZURE_CLIENT_CERTIFICATE_PASSWORD",
+            "AZURE_FEDERATED_TOKEN_FILE",
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
             "RUST_LOG",
         ] {
             command.env_remove(var);
         }
+        // Never probe a real managed identity endpoint from a test (CI runners are Azure
+        // VMs): port 9 on this machine refuses at once. Tests that want one set it.
+        command.env("IDGIT_IMDS_ENDPOINT", "http://127.0.0.1:9");
         pin_git_environment(&mut command, self.dir.path());
         command.envs(envs.iter().copied());
         let output = command.output().expect("idgit runs");
