@@ -14,17 +14,12 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::{run_backup, run_idgit, start_emulator};
+use support::run_idgit;
 
 fn main() {
     let users = support::users_arg(20_000);
-    let (mut emulator, envs) = start_emulator(users);
     let dir = tempfile::tempdir().unwrap();
-    let repo_path = dir.path().join("backup.git");
-    let mut options = git2::RepositoryInitOptions::new();
-    options.bare(true).initial_head("main");
-    git2::Repository::init_opts(&repo_path, &options).unwrap();
-    run_backup(&repo_path, &envs);
+    let (mut emulator, _envs, repo_path) = support::backed_up_large_tenant(users, dir.path());
     let _ = emulator.kill();
     let _ = emulator.wait();
 

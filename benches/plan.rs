@@ -14,17 +14,12 @@ mod support;
 
 use std::path::Path;
 
-use support::{run_backup, run_idgit, start_emulator};
+use support::run_idgit;
 
 fn main() {
     let users = support::users_arg(20_000);
-    let (mut emulator, envs) = start_emulator(users);
     let dir = tempfile::tempdir().unwrap();
-    let repo_path = dir.path().join("backup.git");
-    let mut options = git2::RepositoryInitOptions::new();
-    options.bare(true).initial_head("main");
-    git2::Repository::init_opts(&repo_path, &options).unwrap();
-    run_backup(&repo_path, &envs);
+    let (mut emulator, envs, repo_path) = support::backed_up_large_tenant(users, dir.path());
 
     let repo = git2::Repository::open(&repo_path).unwrap();
     let base = repo.head().unwrap().peel_to_commit().unwrap();

@@ -67,6 +67,25 @@ pub fn run_idgit(args: &[&str], envs: &[(String, String)]) -> (Duration, i64) {
     (started.elapsed(), usage.ru_maxrss)
 }
 
+/// `idgit emulator --seed large --users N` backed up into a new bare repository in `dir`.
+/// Returns the running emulator, its connection variables and the repository's path.
+pub fn backed_up_large_tenant(
+    users: usize,
+    dir: &std::path::Path,
+) -> (
+    std::process::Child,
+    Vec<(String, String)>,
+    std::path::PathBuf,
+) {
+    let (emulator, envs) = start_emulator(users);
+    let repo_path = dir.join("backup.git");
+    let mut options = git2::RepositoryInitOptions::new();
+    options.bare(true).initial_head("main");
+    git2::Repository::init_opts(&repo_path, &options).unwrap();
+    run_backup(&repo_path, &envs);
+    (emulator, envs, repo_path)
+}
+
 /// Runs `idgit backup` into `repo`.
 pub fn run_backup(repo: &std::path::Path, envs: &[(String, String)]) -> (Duration, i64) {
     run_idgit(
