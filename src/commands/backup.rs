@@ -140,6 +140,26 @@ pub fn resolve(args: &BackupArgs) -> Result<BackupSettings, UserError> {
     })
 }
 
+/// Settings for a command that reads the tenant without committing (`drift`, `plan`,
+/// `apply`): resolved as for a backup, with no commit options.
+pub fn resolve_reader(
+    repo: &std::path::Path,
+    kinds: Option<Vec<String>>,
+    concurrency: u16,
+    connection: &ConnectionArgs,
+) -> Result<BackupSettings, UserError> {
+    resolve(&BackupArgs {
+        repo: repo.to_path_buf(),
+        kinds,
+        message: None,
+        allow_shrink: false,
+        author: None,
+        concurrency,
+        format: Format::Text,
+        connection: connection.clone(),
+    })
+}
+
 /// `--repo` inside a backup repository's work tree (say, its `users/` directory) would
 /// otherwise start a second, nested backup repository there.
 fn refuse_nested_repository(dir: &std::path::Path) -> Result<(), UserError> {

@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
-use crate::commands::backup::{self, BackupArgs, ConnectionArgs, PreviewRequest, WriterMode};
+use crate::commands::backup::{self, ConnectionArgs, PreviewRequest, WriterMode};
 use crate::error::{Outcome, UserError};
-use crate::output::{Format, Printer};
+use crate::output::Printer;
 use crate::report::render::{self, ReportFormat};
 use crate::store::Store;
 
@@ -32,16 +32,12 @@ pub struct DriftArgs {
 }
 
 pub async fn run(args: DriftArgs, printer: &Printer) -> Result<Outcome, UserError> {
-    let settings = backup::resolve(&BackupArgs {
-        repo: args.repo.clone(),
-        kinds: args.kinds.clone(),
-        message: None,
-        allow_shrink: false,
-        author: None,
-        concurrency: args.concurrency,
-        format: Format::Text,
-        connection: args.connection.clone(),
-    })?;
+    let settings = backup::resolve_reader(
+        &args.repo,
+        args.kinds.clone(),
+        args.concurrency,
+        &args.connection,
+    )?;
     let has_backup = Store::open(&settings.repo)
         .ok()
         .flatten()

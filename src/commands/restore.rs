@@ -13,15 +13,13 @@ use git2::{Oid, Repository, Tree};
 use serde_json::Value;
 
 use crate::catalog::{Kind, Shape};
-use crate::commands::backup::{
-    self, BackupArgs, BackupSettings, CompareRequest, ConnectionArgs, WriterMode,
-};
+use crate::commands::backup::{self, BackupSettings, CompareRequest, ConnectionArgs, WriterMode};
 use crate::diff::{self, ChangeSet, Version};
 use crate::error::UserError;
 use crate::graph::{ErrorKind, GraphClient};
 use crate::journal::Journal;
 use crate::names::Names;
-use crate::output::{Format, Printer};
+use crate::output::Printer;
 use crate::plan::{
     self, lockout, DesiredRevision, LiveState, ObjectState, Plan, PlanInput, PlanOptions,
 };
@@ -352,16 +350,7 @@ impl Session {
 /// The settings `plan` and `apply` run with: the repository's idgit.yaml, the flags and
 /// the environment, resolved as for a backup.
 pub fn resolve(args: &TargetArgs) -> Result<BackupSettings, UserError> {
-    backup::resolve(&BackupArgs {
-        repo: args.repo.clone(),
-        kinds: None,
-        message: None,
-        allow_shrink: false,
-        author: None,
-        concurrency: args.concurrency,
-        format: Format::Text,
-        connection: args.connection.clone(),
-    })
+    backup::resolve_reader(&args.repo, None, args.concurrency, &args.connection)
 }
 
 /// What `--only` selects: whole kinds, and single objects (kind, ID).
@@ -628,18 +617,8 @@ fn lockout_facts(
             }
         }
     }
-    let list = |policy: &Value, key: &str| -> Vec<String> {
-        policy
-            .pointer(&format!("/properties/conditions/users/{key}"))
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_ascii_lowercase)
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
+    let list =
+        |policy: &Value, key: &str| ids_at(policy, &format!("/properties/conditions/users/{key}"));
     for policy in policies {
         for user in list(policy, "excludeUsers") {
             if let Some((path, blob)) = find_file(repo, tree, users, &user)? {
@@ -654,22 +633,28 @@ fn lockout_facts(
         for group in list(policy, "excludeGroups") {
             if let Some((path, blob)) = find_file(repo, tree, groups, &group)? {
                 let version = parse(groups, &path, &read_bytes(repo, blob)?, &BTreeMap::new())?;
-                let members = version
-                    .content
-                    .pointer("/relationships/members")
-                    .and_then(Value::as_array)
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(Value::as_str)
-                            .map(str::to_ascii_lowercase)
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                directory.group_members.insert(group, members);
+                let members = ids_at(&version.content, "/relationships/members");
+                directory
+                    .group_members
+                    .insert(group, members.into_iter().collect());
             }
         }
     }
     Ok(directory)
+}
+
+/// The strings of the array at a JSON pointer, lower-cased: object IDs to compare.
+fn ids_at(value: &Value, pointer: &str) -> Vec<String> {
+    value
+        .pointer(pointer)
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_ascii_lowercase)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Every object file of a kind in a tree: (ID, path, blob).

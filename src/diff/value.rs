@@ -178,7 +178,8 @@ fn keyed_arrays(
     }
 }
 
-fn join(path: &str, key: &str) -> String {
+/// A dotted property path: `conditions.users` + `excludeGroups`.
+pub(crate) fn join(path: &str, key: &str) -> String {
     if path.is_empty() {
         key.to_string()
     } else {

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use crate::catalog::{Kind, Prop};
+use crate::diff::value::join;
 
 /// A property a restore cannot write, and why.
 #[derive(Debug, Clone, PartialEq)]
@@ -183,14 +184,6 @@ pub fn remap(value: &Value, map: &BTreeMap<String, String>) -> Value {
                 .collect(),
         ),
         other => other.clone(),
-    }
-}
-
-fn join(prefix: &str, key: &str) -> String {
-    if prefix.is_empty() {
-        key.to_string()
-    } else {
-        format!("{prefix}.{key}")
     }
 }
 
